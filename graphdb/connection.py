@@ -1,0 +1,45 @@
+"""Connections to Neo4j with the project's settings."""
+
+from __future__ import annotations
+
+from neo4j import Driver, GraphDatabase
+from neo4j.exceptions import ServiceUnavailable
+
+from basketgraph.config import Settings
+from basketgraph.exceptions import StoreUnavailableError
+from basketgraph.graphdb.server import read_password
+
+
+def connect(settings: Settings, *, verify: bool = True) -> Driver:
+    """Open a driver to the configured Neo4j server.
+
+    Args:
+        settings (Settings): Address and credentials; without ``NEO4J_PASSWORD``
+            the local server's stored password is used.
+        verify (bool): Check now that the server answers (default: ``True``).
+
+    Returns:
+        Driver: An open driver; the caller closes it.
+
+    Raises:
+        StoreUnavailableError: If ``verify`` is set and the server does not answer.
+    """
+    password = settings.neo4j_password or read_password(settings)
+    driver = GraphDatabase.driver(
+        settings.neo4j_uri,
+        auth=(settings.neo4j_user, password),
+        # Deprecation and performance hints go to the server's query log; a user
+        # of the command line cannot act on them.
+        notifications_min_severity="OFF",
+    )
+    if verify:
+        try:
+            driver.verify_connectivity()
+        except ServiceUnavailable as e:
+            driver.close()
+            raise StoreUnavailableError(
+                f"Neo4j does not answer on {settings.neo4j_uri}: start it with "
+                "'basketgraph neo4j start' or set NEO4J_URI to a running server."
+            ) from e
+
+    return driver

@@ -1,0 +1,5 @@
+"""Run the command line as ``python -m basketgraph``."""
+
+from basketgraph.cli import main
+
+main()

@@ -1,0 +1,448 @@
+"""The ``basketgraph`` command line: one entry point for every service and job."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from neo4j import Driver
+from neo4j.exceptions import Neo4jError, ServiceUnavailable
+
+from basketgraph import __version__
+from basketgraph.config import Settings, check_dataset_name
+from basketgraph.exceptions import BasketgraphError, ConfigurationError
+from basketgraph.progress import TerminalProgress
+from basketgraph.sources import FORMATS
+
+logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)  # set by the group callback
+
+    return settings
+
+
+@contextmanager
+def _driver(settings: Settings) -> Iterator[Driver]:
+    from basketgraph.graphdb.connection import connect
+
+    driver = connect(settings)
+    try:
+        yield driver
+    finally:
+        driver.close()
+
+
+def _emit(as_json: bool, data: Any, line: str) -> None:
+    """Print a machine-readable summary or the human one-liner."""
+    if as_json:
+        if is_dataclass(data) and not isinstance(data, type):
+            data = asdict(data)
+        click.echo(json.dumps(data, indent=2, default=str))
+    else:
+        click.echo(line)
+
+
+def json_option(func: F) -> F:
+    """Add ``--json`` to a command."""
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print a JSON summary instead."
+    )(func)
+
+
+class BasketgraphGroup(click.Group):
+    """Turns expected errors into one line on standard error and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command, reporting known errors without a traceback."""
+        try:
+            return super().invoke(ctx)
+        except BasketgraphError as e:
+            click.echo(f"Error: {e}", err=True)
+            sys.exit(1)
+        except ServiceUnavailable as e:
+            click.echo(
+                f"Error: Neo4j is unavailable ({e}). Start it with "
+                "'basketgraph neo4j start'.",
+                err=True,
+            )
+            sys.exit(1)
+        except Neo4jError as e:
+            click.echo(f"Error: Neo4j refused the operation: {e.message}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=BasketgraphGroup)
+@click.version_option(__version__, prog_name="basketgraph")
+@click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
+    """Learn which products go together, keep it in Neo4j, and serve it."""
+    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("neo4j").setLevel(max(level, logging.WARNING))
+    try:
+        ctx.obj = Settings.from_env()
+    except ConfigurationError as e:
+        raise click.UsageError(str(e)) from e
+
+
+# -- services ---------------------------------------------------------------------
+
+
+@cli.group()
+def neo4j() -> None:
+    """Run the local Neo4j server (assembled from Maven Central)."""
+
+
+@neo4j.command("start")
+@click.option("--timeout", default=180.0, show_default=True, help="Seconds to wait.")
+@click.pass_context
+def neo4j_start(ctx: click.Context, timeout: float) -> None:
+    """Start Neo4j, wait until Bolt answers, and apply schema migrations."""
+    from basketgraph.graphdb.migrations import apply_migrations
+    from basketgraph.graphdb.server import Neo4jServer
+
+    settings = _settings(ctx)
+    server = Neo4jServer(settings)
+    started = server.start(timeout=timeout)
+    with _driver(settings) as driver:
+        applied = apply_migrations(driver)
+    state = "started" if started else "already running"
+    extra = f"; applied migrations {', '.join(applied)}" if applied else ""
+    click.echo(f"Neo4j {state} on {settings.neo4j_uri} (home {server.home}){extra}.")
+
+
+@neo4j.command("stop")
+@click.pass_context
+def neo4j_stop(ctx: click.Context) -> None:
+    """Stop Neo4j."""
+    from basketgraph.graphdb.server import Neo4jServer
+
+    stopped = Neo4jServer(_settings(ctx)).stop()
+    click.echo("Neo4j stopped." if stopped else "Neo4j was not running.")
+
+
+@neo4j.command("status")
+@json_option
+@click.pass_context
+def neo4j_status(ctx: click.Context, as_json: bool) -> None:
+    """Say whether Neo4j runs; exit status 3 when it does not."""
+    from basketgraph.graphdb.server import Neo4jServer
+
+    status = Neo4jServer(_settings(ctx)).status()
+    if status.running:
+        line = (
+            f"Neo4j is running (pid {status.pid}) on {status.uri}, "
+            f"{'answering' if status.bolt_ready else 'not answering yet'}."
+        )
+    else:
+        line = f"Neo4j is not running (home {status.home})."
+    _emit(as_json, status, line)
+    if not status.running:
+        sys.exit(3)
+
+
+@cli.group()
+def redis() -> None:
+    """Run the local Redis server (Celery's broker)."""
+
+
+@redis.command("start")
+@click.pass_context
+def redis_start(ctx: click.Context) -> None:
+    """Start Redis on 127.0.0.1 and wait until it answers."""
+    from basketgraph.workers.redis_server import RedisServer
+
+    settings = _settings(ctx)
+    started = RedisServer(settings).start()
+    state = "started" if started else "already running"
+    click.echo(f"Redis {state} on {settings.redis_url}.")
+
+
+@redis.command("stop")
+@click.pass_context
+def redis_stop(ctx: click.Context) -> None:
+    """Stop Redis."""
+    from basketgraph.workers.redis_server import RedisServer
+
+    stopped = RedisServer(_settings(ctx)).stop()
+    click.echo("Redis stopped." if stopped else "Redis was not running.")
+
+
+@redis.command("status")
+@json_option
+@click.pass_context
+def redis_status(ctx: click.Context, as_json: bool) -> None:
+    """Say whether Redis runs; exit status 3 when it does not."""
+    from basketgraph.workers.redis_server import RedisServer
+
+    status = RedisServer(_settings(ctx)).status()
+    line = (
+        f"Redis is running (pid {status.pid}) on {status.url}."
+        if status.running
+        else "Redis is not running."
+    )
+    _emit(as_json, status, line)
+    if not status.running:
+        sys.exit(3)
+
+
+# -- data -------------------------------------------------------------------------
+
+
+def dataset_option(func: F) -> F:
+    """Add ``--dataset`` to a command."""
+    return click.option(
+        "--dataset",
+        default=None,
+        help="Dataset to work on (default: $BASKETGRAPH_DATASET or 'default').",
+    )(func)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "format_name",
+    required=True,
+    type=click.Choice(FORMATS),
+    help="Layout of the input file.",
+)
+@dataset_option
+@click.option("--strict", is_flag=True, help="Refuse the whole file if any row is bad.")
+@click.option(
+    "--rejects",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write bad rows (default: under $BASKETGRAPH_HOME/rejects).",
+)
+@click.option(
+    "--categories",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Category file (item,level2,level1) for the groceries format.",
+)
+@json_option
+@click.pass_context
+def ingest(
+    ctx: click.Context,
+    path: Path,
+    format_name: str,
+    dataset: str | None,
+    strict: bool,
+    rejects: Path | None,
+    categories: Path | None,
+    as_json: bool,
+) -> None:
+    """Load purchase data from PATH into a dataset of the graph."""
+    from basketgraph.graphdb.ingest import ingest_file
+
+    settings = _settings(ctx)
+    dataset = check_dataset_name(dataset or settings.dataset)
+    rejects = rejects or default_rejects_path(settings, dataset, path)
+    with _driver(settings) as driver:
+        summary = ingest_file(
+            driver,
+            path,
+            format_name,
+            dataset,
+            rejects_path=rejects,
+            strict=strict,
+            categories=categories,
+            progress=TerminalProgress(f"ingest {path.name}"),
+        )
+    line = (
+        f"Ingested {path} into dataset {dataset!r}: {summary.rows_read:,} rows read, "
+        f"{summary.rows_loaded:,} loaded, {summary.rows_rejected:,} rejected; "
+        f"orders {summary.orders_created:,} new, {summary.orders_updated:,} updated, "
+        f"{summary.orders_unchanged:,} unchanged; {summary.nodes_created:,} nodes "
+        f"and {summary.relationships_created:,} relationships created in "
+        f"{summary.seconds:.1f} s ({summary.rows_per_second:,.0f} rows/s)."
+    )
+    if summary.rejects_file:
+        line += f" Rejected rows: {summary.rejects_file}"
+    _emit(as_json, summary.to_dict(), line)
+
+
+def default_rejects_path(settings: Settings, dataset: str, path: Path) -> Path:
+    """Return where the rejects of loading ``path`` into ``dataset`` go by default."""
+    stem = path.name
+    for suffix in (".gz", ".csv", ".parquet", ".txt"):
+        stem = stem.removesuffix(suffix)
+
+    return settings.rejects_dir / dataset / f"{stem}.rejects.csv"
+
+
+@cli.group(invoke_without_command=True)
+@json_option
+@click.pass_context
+def datasets(ctx: click.Context, as_json: bool) -> None:
+    """List the datasets in the graph with their counts."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from basketgraph.graphdb.datasets import describe_datasets
+
+    with _driver(_settings(ctx)) as driver:
+        found = describe_datasets(driver)
+    lines = [
+        f"{d.dataset}: {d.orders:,} orders ({d.returns:,} returns), "
+        f"{d.products:,} products ({d.merchandise:,} merchandise), "
+        f"{d.customers:,} customers, {d.categories:,} categories, "
+        f"{d.contains:,} CONTAINS"
+        for d in found
+    ]
+    _emit(as_json, [d.to_dict() for d in found], "\n".join(lines) or "No datasets.")
+
+
+@datasets.command("drop")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def datasets_drop(ctx: click.Context, name: str, yes: bool) -> None:
+    """Delete dataset NAME and everything in it."""
+    from basketgraph.graphdb.datasets import drop_dataset
+
+    check_dataset_name(name)
+    if not yes:
+        click.confirm(f"Delete every node of dataset {name!r}?", abort=True)
+    with _driver(_settings(ctx)) as driver:
+        deleted = drop_dataset(driver, name)
+    click.echo(f"Dataset {name!r} dropped: {deleted:,} nodes deleted.")
+
+
+@cli.command()
+@click.argument("output", type=click.Path(path_type=Path))
+@click.option("--orders", type=int, default=None, help="Orders to generate.")
+@click.option(
+    "--lines", type=int, default=None, help="Approximate order lines (sets --orders)."
+)
+@click.option("--products", type=int, default=None, help="Products in the catalogue.")
+@click.option("--customers", type=int, default=None, help="Customers.")
+@click.option("--seed", type=int, default=None, help="Random seed.")
+@json_option
+def generate(
+    output: Path,
+    orders: int | None,
+    lines: int | None,
+    products: int | None,
+    customers: int | None,
+    seed: int | None,
+    as_json: bool,
+) -> None:
+    """Write synthetic purchase data in the generic CSV format to OUTPUT.
+
+    Beside it, OUTPUT.truth.json lists the planted complements and substitutes.
+    """
+    from basketgraph.synthetic import SyntheticConfig, generate, orders_for_lines
+
+    config = SyntheticConfig()
+    overrides: dict[str, int] = {}
+    for name, value in (
+        ("num_orders", orders),
+        ("num_products", products),
+        ("num_customers", customers),
+        ("seed", seed),
+    ):
+        if value is not None:
+            overrides[name] = value
+    config = replace_config(config, **overrides)
+    if lines is not None:
+        config = replace_config(config, num_orders=orders_for_lines(lines, config))
+    bar = TerminalProgress(f"generate {output.name}")
+    bar.start(None, "lines")
+    try:
+        summary = generate(config, output, progress=bar.advance_to)
+    finally:
+        bar.close()
+    line = (
+        f"Wrote {summary.lines:,} order lines in {summary.orders:,} orders "
+        f"({summary.products:,} products, {summary.customers:,} customers) to "
+        f"{summary.output} in {summary.seconds:.1f} s; planted pairs in "
+        f"{summary.truth}."
+    )
+    _emit(as_json, summary, line)
+
+
+@cli.command()
+@json_option
+@click.pass_context
+def demo(ctx: click.Context, as_json: bool) -> None:
+    """Load the UCI Online Retail data (or generated data) and show what was loaded.
+
+    The data comes from ../shared/data when present, else from $BASKETGRAPH_DATA,
+    else it is generated. Neo4j must be running.
+    """
+    from basketgraph.demo import (
+        SYNTHETIC_LINES,
+        DemoData,
+        find_demo_data,
+        synthetic_demo_path,
+    )
+    from basketgraph.graphdb.datasets import describe_datasets
+    from basketgraph.graphdb.ingest import ingest_file
+
+    settings = _settings(ctx)
+    data = find_demo_data(settings)
+    if data is None:
+        from basketgraph.synthetic import SyntheticConfig, generate, orders_for_lines
+
+        path = synthetic_demo_path(settings)
+        if not path.exists():
+            config = SyntheticConfig()
+            config = replace_config(
+                config, num_orders=orders_for_lines(SYNTHETIC_LINES, config)
+            )
+            generate(config, path)
+        data = DemoData(path, "csv", "synthetic", "generated (no real data found)")
+    with _driver(settings) as driver:
+        summary = ingest_file(
+            driver,
+            data.path,
+            data.format,
+            data.dataset,
+            rejects_path=default_rejects_path(settings, data.dataset, data.path),
+            progress=TerminalProgress(f"ingest {data.path.name}"),
+        )
+        (counts,) = describe_datasets(driver, data.dataset)
+    result = {
+        "data": str(data.path),
+        "origin": data.origin,
+        "ingest": summary.to_dict(),
+        "graph": counts.to_dict(),
+    }
+    line = (
+        f"Loaded {data.path} ({data.origin}) as dataset {data.dataset!r} in "
+        f"{summary.seconds:.1f} s ({summary.rows_per_second:,.0f} rows/s, "
+        f"{summary.rows_rejected:,} rejected). The graph now holds "
+        f"{counts.orders:,} orders ({counts.returns:,} returns), "
+        f"{counts.products:,} products ({counts.merchandise:,} merchandise), "
+        f"{counts.customers:,} customers, {counts.categories:,} categories and "
+        f"{counts.contains:,} CONTAINS relationships in that dataset."
+    )
+    _emit(as_json, result, line)
+
+
+def replace_config(config: Any, **changes: Any) -> Any:
+    """Return a copy of a frozen dataclass with ``changes`` applied."""
+    from dataclasses import replace
+
+    return replace(config, **changes)
+
+
+def main() -> None:
+    """Run the command line."""
+    cli(prog_name="basketgraph")

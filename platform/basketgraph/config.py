@@ -1,0 +1,162 @@
+"""Settings, read once from the environment, with defaults that work on one machine."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from basketgraph.exceptions import ConfigurationError
+
+#: Prefix of every basketgraph environment variable.
+ENV_PREFIX = "BASKETGRAPH_"
+
+_DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_MEMORY_SIZE = re.compile(r"[1-9][0-9]*[kmgKMG]")
+
+
+def check_dataset_name(name: str) -> str:
+    """Return ``name`` if it can name a dataset, or raise.
+
+    Args:
+        name (str): The dataset name a user gave.
+
+    Returns:
+        str: The same name.
+
+    Raises:
+        ConfigurationError: If the name is empty, too long, or has characters other
+            than letters, digits, ``_``, ``.`` and ``-``.
+    """
+    if not _DATASET_NAME.fullmatch(name):
+        raise ConfigurationError(
+            f"Dataset name {name!r} is not valid: use 1 to 64 letters, digits, "
+            "'_', '.' or '-', starting with a letter or digit."
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where basketgraph keeps its state and how it reaches its services.
+
+    Build it with :meth:`from_env`; every field has a default that works on one
+    machine, so an empty environment is a valid configuration.
+    """
+
+    #: Folder holding the Neo4j server (jars, data, logs, password), Redis state and
+    #: reject files.
+    home: Path = field(default_factory=lambda: Path.home() / ".basketgraph")
+    #: Port of Neo4j's Bolt connector on 127.0.0.1.
+    neo4j_bolt_port: int = 7687
+    #: Port of Neo4j's HTTP connector on 127.0.0.1.
+    neo4j_http_port: int = 7474
+    #: Neo4j JVM heap, as Neo4j writes sizes (``512m``, ``2g``).
+    neo4j_heap: str = "2g"
+    #: Neo4j page cache size.
+    neo4j_pagecache: str = "1g"
+    #: Bolt address the client connects to; by default the local server.
+    neo4j_uri: str = ""
+    #: Neo4j user name.
+    neo4j_user: str = "neo4j"
+    #: Neo4j password; when empty, the one stored under ``home`` at first setup.
+    neo4j_password: str = field(default="", repr=False)
+    #: Port of the project's Redis server on 127.0.0.1.
+    redis_port: int = 6379
+    #: Dataset used when a command is given none.
+    dataset: str = "default"
+
+    def __post_init__(self) -> None:
+        """Fill the derived defaults and check what cannot work."""
+        if not self.neo4j_uri:
+            object.__setattr__(
+                self, "neo4j_uri", f"bolt://127.0.0.1:{self.neo4j_bolt_port}"
+            )
+        for name in ("neo4j_heap", "neo4j_pagecache"):
+            value = getattr(self, name)
+            if not _MEMORY_SIZE.fullmatch(value):
+                raise ConfigurationError(
+                    f"{ENV_PREFIX}{name.upper()}={value!r} is not a memory size: "
+                    "write a number followed by k, m or g, such as '2g'."
+                )
+        check_dataset_name(self.dataset)
+
+    @property
+    def neo4j_home(self) -> Path:
+        """Folder of the local Neo4j server: ``lib``, ``conf``, ``data``, ``logs``."""
+        return self.home / "neo4j"
+
+    @property
+    def password_file(self) -> Path:
+        """File holding the local server's password, readable by its owner only."""
+        return self.neo4j_home / "password"
+
+    @property
+    def redis_home(self) -> Path:
+        """Folder of the local Redis server's configuration, data and log."""
+        return self.home / "redis"
+
+    @property
+    def redis_url(self) -> str:
+        """URL of the local Redis server."""
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def rejects_dir(self) -> Path:
+        """Folder where ingest writes the rows it rejected, one file per input."""
+        return self.home / "rejects"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from environment variables.
+
+        ``BASKETGRAPH_HOME``, ``BASKETGRAPH_NEO4J_BOLT_PORT``,
+        ``BASKETGRAPH_NEO4J_HTTP_PORT``, ``BASKETGRAPH_NEO4J_HEAP``,
+        ``BASKETGRAPH_NEO4J_PAGECACHE``, ``BASKETGRAPH_REDIS_PORT`` and
+        ``BASKETGRAPH_DATASET``, plus the usual ``NEO4J_URI``, ``NEO4J_USER`` and
+        ``NEO4J_PASSWORD``.
+
+        Args:
+            environ (Mapping[str, str], optional): The variables to read
+                (default: ``os.environ``).
+
+        Returns:
+            Settings: The checked settings.
+
+        Raises:
+            ConfigurationError: If a value cannot work, such as a port that is not a
+                number.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        if home := env.get(f"{ENV_PREFIX}HOME"):
+            values["home"] = Path(home).expanduser()
+        for name in ("neo4j_bolt_port", "neo4j_http_port", "redis_port"):
+            raw = env.get(f"{ENV_PREFIX}{name.upper()}")
+            if raw:
+                values[name] = _parse_port(f"{ENV_PREFIX}{name.upper()}", raw)
+        for name in ("neo4j_heap", "neo4j_pagecache", "dataset"):
+            if raw := env.get(f"{ENV_PREFIX}{name.upper()}"):
+                values[name] = raw
+        for name in ("neo4j_uri", "neo4j_user", "neo4j_password"):
+            if raw := env.get(name.upper()):
+                values[name] = raw
+
+        return cls(**values)  # type: ignore[arg-type]  # keys are field names above
+
+
+def _parse_port(variable: str, raw: str) -> int:
+    try:
+        port = int(raw)
+    except ValueError as e:
+        raise ConfigurationError(
+            f"{variable}={raw!r} is not a port number: give an integer such as 7687."
+        ) from e
+    if not 0 < port < 65536:
+        raise ConfigurationError(
+            f"{variable}={raw!r} is outside 1-65535: give a free TCP port."
+        )
+
+    return port

@@ -1,0 +1,1 @@
+"""The Flask application: the REST API and the web console."""

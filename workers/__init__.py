@@ -1,0 +1,1 @@
+"""The pipeline's jobs: the Celery application, its broker, tasks and schedule."""
