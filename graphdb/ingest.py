@@ -36,7 +36,7 @@ from basketgraph.sources.orders import Order, OrderReader, RejectsFile
 logger = logging.getLogger(__name__)
 
 #: Order lines per write transaction.
-BATCH_LINES = 10_000
+BATCH_LINES = 20_000
 #: Threads writing batches.
 WRITERS = 2
 
