@@ -287,9 +287,12 @@ class Neo4jServer:
                 auth=(self.settings.neo4j_user, password),
                 connection_timeout=2.0,
             ) as driver:
+                driver.verify_connectivity()
                 # Bolt accepts connections before the user database is online;
-                # a query proves that it is.
-                driver.execute_query("RETURN 1")
+                # a query proves that it is. An auto-commit query, because
+                # execute_query would retry (and log) for half a minute.
+                with driver.session() as session:
+                    session.run("RETURN 1").consume()
         except AuthError as e:
             raise ServerStartError(
                 f"Neo4j on {self.settings.neo4j_uri} refused the credentials of "
