@@ -47,8 +47,6 @@ class RedisServer:
         self.process = ManagedProcess(
             name="Redis",
             pid_file=self.home / "redis.pid",
-            # Redis rewrites its process title, so only its name is sure to stay.
-            marker="redis-server",
         )
 
     def start(self, timeout: float = 30.0) -> bool:

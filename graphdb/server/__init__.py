@@ -87,7 +87,6 @@ class Neo4jServer:
         self.process = ManagedProcess(
             name="Neo4j",
             pid_file=self.run_dir / "basketgraph-neo4j.pid",
-            marker=f"--home-dir={self.home}",
         )
 
     # -- lifecycle ---------------------------------------------------------------

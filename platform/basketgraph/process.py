@@ -20,16 +20,17 @@ logger = logging.getLogger(__name__)
 class ManagedProcess:
     """A detached server process known by its pid file.
 
+    The pid file holds the pid and the process's start time (in clock ticks since
+    boot, from ``/proc``), which tells our process apart from an unrelated one that
+    reused a stale pid. The command line cannot: servers such as Redis rewrite it.
+
     Args:
         name (str): What the process is, for messages (``"Neo4j"``).
         pid_file (Path): Where the pid of the running process is kept.
-        marker (str): A string that the process's command line contains; it tells
-            our process apart from an unrelated one that reused a stale pid.
     """
 
     name: str
     pid_file: Path
-    marker: str
 
     def pid(self) -> int | None:
         """Return the pid of the running process, or ``None`` when it is not running.
@@ -37,10 +38,11 @@ class ManagedProcess:
         A pid file left behind by a process that died is removed.
         """
         try:
-            pid = int(self.pid_file.read_text().strip())
-        except (FileNotFoundError, ValueError):
+            fields = self.pid_file.read_text().split()
+            pid, started = int(fields[0]), int(fields[1])
+        except (FileNotFoundError, ValueError, IndexError):
             return None
-        if _is_alive(pid) and self.marker in _command_line(pid):
+        if _is_alive(pid) and _start_time(pid) == started:
             return pid
         self.pid_file.unlink(missing_ok=True)
 
@@ -80,7 +82,7 @@ class ManagedProcess:
                 # it and does not receive the terminal's Ctrl-C.
                 start_new_session=True,
             )
-        self.pid_file.write_text(f"{proc.pid}\n")
+        self.pid_file.write_text(f"{proc.pid} {_start_time(proc.pid)}\n")
         logger.debug("Started %s as pid %s: %s", self.name, proc.pid, argv)
 
         return proc.pid
@@ -172,10 +174,11 @@ def _is_alive(pid: int) -> bool:
     return status != "Z"
 
 
-def _command_line(pid: int) -> str:
+def _start_time(pid: int) -> int:
+    """Return when a process started, in clock ticks since boot; -1 if it is gone."""
     try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except FileNotFoundError:
-        return ""
-
-    return raw.replace(b"\0", b" ").decode(errors="replace")
+        return -1
+    # Field 22 of stat(5); fields are counted after the ")" that ends the name.
+    return int(stat.rsplit(") ", 1)[1].split()[19])
