@@ -80,7 +80,7 @@ def test_full_file_counts_equal_pandas_and_a_second_load_changes_nothing(
 
 
 def corrupt(source: Path, target: Path, count: int, seed: int = 5) -> dict[int, str]:
-    """Copy ``source`` to ``target`` with ``count`` rows broken; return line → reason."""
+    """Copy ``source`` with ``count`` rows broken; return line number → reason."""
     with gzip.open(source, "rt", encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     rng = random.Random(seed)
