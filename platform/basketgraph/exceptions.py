@@ -4,14 +4,15 @@ The hierarchy keeps problems of the store apart from problems of the input, so t
 callers (the command line, and later the workers and the API) can decide what to retry::
 
     BasketgraphError
-    ├── ConfigurationError      settings that cannot work; raised at startup
-    ├── InputError              the data given to us is wrong; never retried
-    │   ├── UnknownFormatError  no reader for the --format given
-    │   ├── SourceError         a file is missing, unreadable or lacks columns
-    │   └── StrictModeError     --strict found bad rows; nothing was written
-    └── ServiceError            a service we run or talk to misbehaves
-        ├── ServerStartError    Neo4j or Redis did not come up
-        └── StoreUnavailableError
+    +-- ConfigurationError      settings that cannot work; raised at startup
+    +-- InputError              the data given to us is wrong; never retried
+    |   +-- UnknownFormatError  no reader for the --format given
+    |   +-- SourceError         a file is missing, unreadable or lacks columns
+    |   +-- StrictModeError     --strict found bad rows; nothing was written
+    |   `-- MiningLimitError    mining would pass a limit on rules, itemsets or time
+    `-- ServiceError            a service we run or talk to misbehaves
+        +-- ServerStartError    Neo4j or Redis did not come up
+        `-- StoreUnavailableError
                                 Neo4j cannot be reached now; retryable
 
 Errors from the Neo4j driver itself (``neo4j.exceptions.Neo4jError`` and
@@ -64,6 +65,32 @@ class StrictModeError(InputError):
     ) -> tuple[type[StrictModeError], tuple[str, list[tuple[int, str]]]]:
         """Pickle with both arguments, so the error crosses process boundaries."""
         return (type(self), (str(self), self.rejects))
+
+
+class MiningLimitError(InputError):
+    """Mining would exceed a limit on itemsets, rules or time.
+
+    It is an input error: the same data and parameters hit the same limit again, so
+    the cure is other parameters (a higher support, a shorter length, a higher
+    limit), never a retry.
+    """
+
+    def __init__(self, message: str, limit: str, value: float) -> None:
+        """Create the error.
+
+        Args:
+            message (str): The whole sentence shown to the user.
+            limit (str): The parameter whose limit was hit (``"max_rules"``,
+                ``"max_itemsets"`` or ``"time_limit"``).
+            value (float): The limit's value.
+        """
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
+
+    def __reduce__(self) -> tuple[type[MiningLimitError], tuple[str, str, float]]:
+        """Pickle with every argument, so the error crosses process boundaries."""
+        return (type(self), (str(self), self.limit, self.value))
 
 
 class ServiceError(BasketgraphError):

@@ -1,0 +1,1 @@
+"""Classical market basket analysis: baskets as a sparse matrix, pairs and rules."""
