@@ -9,8 +9,9 @@ from neo4j import Driver, ManagedTransaction
 
 from basketgraph.config import check_dataset_name
 
-#: Node labels that belong to a dataset, counted by :func:`describe_datasets`.
-DATASET_LABELS = ("Order", "Product", "Customer", "Category")
+#: Node labels that belong to a dataset, in the order :func:`drop_dataset` deletes
+#: them: orders first, as they hold most relationships.
+DATASET_LABELS = ("Order", "Rule", "Product", "Customer", "Category", "Run")
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,6 @@ def drop_dataset(driver: Driver, dataset: str, batch: int = 10_000) -> int:
     check_dataset_name(dataset)
     deleted = 0
     with driver.session() as session:
-        # Orders first: they hold most relationships, so products and customers
-        # are light to delete afterwards.
         for label in DATASET_LABELS:
             while True:
                 count = session.execute_write(_delete_some, label, dataset, batch)
@@ -101,6 +100,8 @@ def drop_dataset(driver: Driver, dataset: str, batch: int = 10_000) -> int:
 
 
 def _delete_some(tx: ManagedTransaction, label: str, dataset: str, batch: int) -> int:
+    # The label comes from DATASET_LABELS, never from input: labels cannot be
+    # query parameters.
     record = tx.run(
         f"MATCH (n:{label} {{dataset: $ds}}) WITH n LIMIT $batch "
         "DETACH DELETE n RETURN count(*) AS c",

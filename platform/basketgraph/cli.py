@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -287,6 +288,180 @@ def default_rejects_path(settings: Settings, dataset: str, path: Path) -> Path:
     return settings.rejects_dir / dataset / f"{stem}.rejects.csv"
 
 
+def _parse_day(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        day = datetime.fromisoformat(value)
+    except ValueError as e:
+        raise click.BadParameter(
+            f"{value!r} is not a date: write it as YYYY-MM-DD.", param_hint=option
+        ) from e
+
+    return day if day.tzinfo else day.replace(tzinfo=UTC)
+
+
+@cli.command()
+@dataset_option
+@click.option(
+    "--min-support",
+    type=float,
+    default=0.01,
+    show_default=True,
+    help="Least share of baskets an itemset must be in.",
+)
+@click.option(
+    "--min-confidence",
+    type=float,
+    default=0.1,
+    show_default=True,
+    help="Least confidence of a rule.",
+)
+@click.option(
+    "--max-len",
+    type=int,
+    default=3,
+    show_default=True,
+    help="Most items in a rule, both sides together.",
+)
+@click.option(
+    "--top-k",
+    type=int,
+    default=20,
+    show_default=True,
+    help="Partners written per product as BOUGHT_WITH.",
+)
+@click.option(
+    "--rank-by",
+    default="leverage",
+    show_default=True,
+    help="Measure that ranks a product's partners.",
+)
+@click.option(
+    "--min-pair-count",
+    type=int,
+    default=2,
+    show_default=True,
+    help="Least baskets a pair must share to be a partner.",
+)
+@click.option(
+    "--max-rules",
+    type=int,
+    default=1_000_000,
+    show_default=True,
+    help="Stop with an error rather than produce more rules.",
+)
+@click.option("--since", default=None, help="Only orders placed on or after this day.")
+@click.option("--until", default=None, help="Only orders placed before this day.")
+@click.option("--country", default=None, help="Only orders from this country.")
+@click.option(
+    "--category",
+    default=None,
+    help="Only products in this category (its path) or below it.",
+)
+@json_option
+@click.pass_context
+def mine(
+    ctx: click.Context,
+    dataset: str | None,
+    min_support: float,
+    min_confidence: float,
+    max_len: int,
+    top_k: int,
+    rank_by: str,
+    min_pair_count: int,
+    max_rules: int,
+    since: str | None,
+    until: str | None,
+    country: str | None,
+    category: str | None,
+    as_json: bool,
+) -> None:
+    """Mine pair statistics and association rules, and make them the active run."""
+    from basketgraph.graphdb.export import BasketFilter
+    from basketgraph.graphdb.mining_job import MiningParams, run_mining
+
+    settings = _settings(ctx)
+    dataset = check_dataset_name(dataset or settings.dataset)
+    params = MiningParams(
+        min_support=min_support,
+        min_confidence=min_confidence,
+        max_len=max_len,
+        top_k=top_k,
+        rank_by=rank_by,
+        min_pair_count=min_pair_count,
+        max_rules=max_rules,
+        where=BasketFilter(
+            start=_parse_day(since, "--since"),
+            end=_parse_day(until, "--until"),
+            country=country,
+            category=category,
+        ),
+    )
+    with _driver(settings) as driver:
+        summary = run_mining(driver, dataset, params)
+    line = (
+        f"Mined dataset {dataset!r} (run {summary.run_id}, now active): "
+        f"{summary.baskets:,} baskets, {summary.products:,} products, "
+        f"{summary.pairs:,} co-purchased pairs, {summary.partners_written:,} "
+        f"BOUGHT_WITH and {summary.rules_written:,} rules written in "
+        f"{summary.seconds:.1f} s (export {summary.seconds_export:.1f} s, mining "
+        f"{summary.seconds_mining:.1f} s, writing {summary.seconds_writing:.1f} s)."
+    )
+    _emit(as_json, summary.to_dict(), line)
+
+
+@cli.group(invoke_without_command=True)
+@dataset_option
+@click.option("--kind", default=None, help="Only runs of this kind (mine, ...).")
+@json_option
+@click.pass_context
+def runs(
+    ctx: click.Context, dataset: str | None, kind: str | None, as_json: bool
+) -> None:
+    """List the runs of a dataset, newest first; the active one is marked *."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from basketgraph.graphdb.runs import list_runs
+
+    settings = _settings(ctx)
+    dataset = check_dataset_name(dataset or settings.dataset)
+    with _driver(settings) as driver:
+        found = list_runs(driver, dataset, kind)
+    lines = [
+        f"{'*' if r.active else ' '} {r.id}  {r.kind:<8} {r.status:<9} "
+        f"{r.started_at:%Y-%m-%d %H:%M:%S}"
+        if r.started_at
+        else r.id
+        for r in found
+    ]
+    _emit(as_json, [asdict(r) for r in found], "\n".join(lines) or "No runs.")
+
+
+@runs.command("prune")
+@dataset_option
+@click.option("--kind", default="mine", show_default=True, help="Kind of runs.")
+@click.option(
+    "--keep",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Complete runs kept besides the active one.",
+)
+@click.pass_context
+def runs_prune(ctx: click.Context, dataset: str | None, kind: str, keep: int) -> None:
+    """Delete the results of old runs, keeping the active one and KEEP others."""
+    from basketgraph.graphdb.writeback import prune_runs
+
+    settings = _settings(ctx)
+    dataset = check_dataset_name(dataset or settings.dataset)
+    with _driver(settings) as driver:
+        pruned = prune_runs(driver, dataset, kind, keep)
+    click.echo(
+        f"Pruned {len(pruned)} run(s) of {dataset!r}: {', '.join(pruned) or '-'}."
+    )
+
+
 @cli.group(invoke_without_command=True)
 @json_option
 @click.pass_context
@@ -387,6 +562,7 @@ def demo(ctx: click.Context, as_json: bool) -> None:
     else it is generated. Neo4j must be running.
     """
     from basketgraph.demo import (
+        DEMO_MINING,
         SYNTHETIC_LINES,
         DemoData,
         find_demo_data,
@@ -394,6 +570,9 @@ def demo(ctx: click.Context, as_json: bool) -> None:
     )
     from basketgraph.graphdb.datasets import describe_datasets
     from basketgraph.graphdb.ingest import ingest_file
+    from basketgraph.graphdb.mining_job import run_mining
+    from basketgraph.graphdb.queries import bestseller_partners
+    from basketgraph.graphdb.writeback import prune_runs
 
     settings = _settings(ctx)
     data = find_demo_data(settings)
@@ -418,22 +597,37 @@ def demo(ctx: click.Context, as_json: bool) -> None:
             progress=TerminalProgress(f"ingest {data.path.name}"),
         )
         (counts,) = describe_datasets(driver, data.dataset)
+        mined = run_mining(driver, data.dataset, DEMO_MINING)
+        # Running the demo again must not pile up runs: keep the previous one only.
+        prune_runs(driver, data.dataset, "mine", keep=1)
+        example = bestseller_partners(driver, data.dataset, mined.run_id)
     result = {
         "data": str(data.path),
         "origin": data.origin,
         "ingest": summary.to_dict(),
         "graph": counts.to_dict(),
+        "mining": mined.to_dict(),
+        "example": example,
     }
-    line = (
+    lines = [
         f"Loaded {data.path} ({data.origin}) as dataset {data.dataset!r} in "
         f"{summary.seconds:.1f} s ({summary.rows_per_second:,.0f} rows/s, "
         f"{summary.rows_rejected:,} rejected). The graph now holds "
         f"{counts.orders:,} orders ({counts.returns:,} returns), "
         f"{counts.products:,} products ({counts.merchandise:,} merchandise), "
         f"{counts.customers:,} customers, {counts.categories:,} categories and "
-        f"{counts.contains:,} CONTAINS relationships in that dataset."
-    )
-    _emit(as_json, result, line)
+        f"{counts.contains:,} CONTAINS relationships in that dataset.",
+        f"Mined it in {mined.seconds:.1f} s (run {mined.run_id}, active): "
+        f"{mined.partners_written:,} BOUGHT_WITH and {mined.rules_written:,} rules "
+        f"at support {DEMO_MINING.min_support:g}.",
+    ]
+    if example:
+        lines.append(f"Most often bought with {example['title']!r}:")
+        lines += [
+            f"  {p['title']} (lift {p['lift']:.1f}, together in {p['count']} orders)"
+            for p in example["partners"]
+        ]
+    _emit(as_json, result, "\n".join(lines))
 
 
 def replace_config(config: Any, **changes: Any) -> Any:

@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from basketgraph.config import Settings
+from basketgraph.graphdb.mining_job import MiningParams
 
 #: The UCI Online Retail file, relative to the shared data folder.
 ONLINE_RETAIL = Path("uci_online_retail") / "online_retail.csv.gz"
 #: Order lines of the generated stand-in when no real data is found.
 SYNTHETIC_LINES = 200_000
+#: How the demo mines what it loaded: on Online Retail about 30,000 rules.
+DEMO_MINING = MiningParams(min_support=0.005, min_confidence=0.05, min_pair_count=10)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Lines of one order need not be next to each other in a file (Online Retail has a
 invoice split in two places). A first, light pass over the file records the row on
 which each order ends, so the second pass can hand out every order complete, as soon
 as its last row is read, while holding only the orders still open. Memory grows with
-the number of orders open at once, products and customers, never with the lines.
+the number of orders (their ids and last rows), products and customers, never with
+the lines.
 """
 
 from __future__ import annotations
