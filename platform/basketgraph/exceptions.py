@@ -5,6 +5,7 @@ callers (the command line, and later the workers and the API) can decide what to
 
     BasketgraphError
     +-- ConfigurationError      settings that cannot work; raised at startup
+    +-- NotFittedError          a recommender scored before it was fitted
     +-- InputError              the data given to us is wrong; never retried
     |   +-- UnknownFormatError  no reader for the --format given
     |   +-- SourceError         a file is missing, unreadable or lacks columns
@@ -32,6 +33,10 @@ class BasketgraphError(Exception):
 
 class ConfigurationError(BasketgraphError):
     """Settings that cannot work, found when the program starts."""
+
+
+class NotFittedError(BasketgraphError):
+    """A recommender was asked to score or explain before :meth:`fit`."""
 
 
 class InputError(BasketgraphError):

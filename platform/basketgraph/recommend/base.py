@@ -1,0 +1,81 @@
+"""The interface every recommender implements, classical and learned alike."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, Self
+
+import numpy as np
+import numpy.typing as npt
+
+from basketgraph.mining.baskets import BasketMatrix
+
+#: Scores of a product the recommender cannot score at all (it has no evidence).
+UNSCORED = -np.inf
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class Recommender(ABC):
+    """Fit on baskets; score every product for a basket or for one product.
+
+    Scores are comparable within one call only. A product the recommender has no
+    evidence for gets :data:`UNSCORED` (``-inf``); a basket for which every
+    product is unscored is one the recommender cannot answer. Products already in
+    the basket are left to the caller to exclude.
+    """
+
+    #: Short name used in reports and the graph (``"rules"``, ``"itemknn"``).
+    name: str = "recommender"
+
+    def __init__(self) -> None:
+        """Create an unfitted recommender."""
+        self._num_products = 0
+
+    @property
+    def num_products(self) -> int:
+        """Number of products (columns) seen when fitting."""
+        return self._num_products
+
+    def fit(self, baskets: BasketMatrix) -> Self:
+        """Learn from ``baskets`` and return ``self``."""
+        self._num_products = baskets.num_products
+        self._fit(baskets)
+
+        return self
+
+    @abstractmethod
+    def _fit(self, baskets: BasketMatrix) -> None:
+        """Learn from ``baskets``; :attr:`num_products` is already set."""
+
+    @abstractmethod
+    def score_basket(self, basket: Sequence[int]) -> FloatArray:
+        """Return ``[num_products]`` scores of adding each product to ``basket``.
+
+        Args:
+            basket (Sequence[int]): Columns of the products in the basket.
+        """
+
+    def score_baskets(self, baskets: Sequence[Sequence[int]]) -> FloatArray:
+        """Return ``[len(baskets), num_products]`` scores, one row per basket.
+
+        Subclasses override this when they can score many baskets at once faster.
+        """
+        scores = np.empty((len(baskets), self.num_products), dtype=np.float64)
+        for row, basket in enumerate(baskets):
+            scores[row] = self.score_basket(basket)
+
+        return scores
+
+    def score_product(self, product: int) -> FloatArray:
+        """Return ``[num_products]`` scores of each product as related to one."""
+        return self.score_basket([product])
+
+    @abstractmethod
+    def explain(self, basket: Sequence[int], candidate: int) -> dict[str, Any]:
+        """Return the evidence behind ``candidate``'s score for ``basket``.
+
+        The keys depend on the recommender (co-purchase count, lift, the rule
+        used...); values are plain numbers or lists, ready for JSON.
+        """

@@ -1,0 +1,107 @@
+"""Recommenders that score a basket by summing rows of a product-by-product matrix."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+
+from basketgraph.mining.baskets import BasketMatrix
+from basketgraph.recommend._baskets import (
+    basket_indicator,
+    require_fitted,
+    score_in_chunks,
+)
+from basketgraph.recommend.base import FloatArray, Recommender
+
+
+class ItemMatrixRecommender(Recommender):
+    """Score candidate ``c`` for basket ``B`` as ``sum_{b in B} W[b, c]``.
+
+    ``W`` is a sparse ``[num_products, num_products]`` matrix of positive weights
+    learnt by :meth:`_fit_weights`; a stored entry is evidence that ``c`` goes with
+    ``b``. A candidate that no basket product has an entry for gets
+    :data:`~basketgraph.recommend.base.UNSCORED`. All baskets are scored by one
+    sparse product ``X_B W`` of their ``[num_baskets, num_products]`` indicator
+    matrix, block by block.
+    """
+
+    def __init__(self) -> None:
+        """Create an unfitted recommender."""
+        super().__init__()
+        self._weights: sparse.csr_array | None = None
+
+    def _fit(self, baskets: BasketMatrix) -> None:
+        """Learn ``W`` from ``baskets``."""
+        weights = sparse.csr_array(self._fit_weights(baskets).astype(np.float64))
+        # Entries must mean evidence: explicit zeros would score 0, not UNSCORED.
+        weights.eliminate_zeros()
+        weights.sort_indices()
+        self._weights = weights
+
+    @abstractmethod
+    def _fit_weights(self, baskets: BasketMatrix) -> sparse.csr_array:
+        """Return ``[num_products, num_products]`` non-negative weights ``W``."""
+
+    @property
+    def weights(self) -> sparse.csr_array:
+        """The fitted ``[num_products, num_products]`` matrix ``W``, rows ``b``.
+
+        Raises:
+            NotFittedError: If the recommender is not fitted.
+        """
+        require_fitted(self._weights is not None, self.name)
+        assert self._weights is not None  # narrowed for mypy; checked just above
+
+        return self._weights
+
+    def score_basket(self, basket: Sequence[int]) -> FloatArray:
+        """Return ``[num_products]`` sums of the basket products' rows of ``W``.
+
+        Args:
+            basket (Sequence[int]): Columns of the products in the basket.
+
+        Returns:
+            numpy.ndarray: ``[num_products]`` scores, ``-inf`` without evidence.
+
+        Raises:
+            NotFittedError: If the recommender is not fitted.
+            InputError: If a column is not a product column.
+        """
+        scores: FloatArray = self.score_baskets([basket])[0]
+
+        return scores
+
+    def score_baskets(self, baskets: Sequence[Sequence[int]]) -> FloatArray:
+        """Return ``[len(baskets), num_products]`` scores, one row per basket.
+
+        Args:
+            baskets (Sequence[Sequence[int]]): Columns of each basket's products.
+
+        Returns:
+            numpy.ndarray: ``[len(baskets), num_products]``, ``-inf`` without
+            evidence.
+
+        Raises:
+            NotFittedError: If the recommender is not fitted.
+            InputError: If a column is not a product column.
+        """
+        weights = self.weights
+        indicator = basket_indicator(baskets, self.num_products)
+
+        return score_in_chunks(indicator, lambda block: block @ weights)
+
+    def basket_weights(self, columns: Sequence[int], candidate: int) -> list[float]:
+        """Return ``W[b, candidate]`` for each ``b`` in ``columns``, 0 if unstored."""
+        weights = self.weights
+        values: list[float] = []
+        for column in columns:
+            start, stop = weights.indptr[column], weights.indptr[column + 1]
+            row = weights.indices[start:stop]
+            at = int(row.searchsorted(candidate))
+            found = at < len(row) and row[at] == candidate
+            values.append(float(weights.data[start + at]) if found else 0.0)
+
+        return values
