@@ -411,6 +411,76 @@ def mine(
     _emit(as_json, summary.to_dict(), line)
 
 
+@cli.command()
+@dataset_option
+@click.option(
+    "--split",
+    default=None,
+    help="Train before this day, test from it on (default: the first of the "
+    "month holding the order two thirds through; 2011-09-01 for Online Retail).",
+)
+@click.option(
+    "--methods",
+    default=None,
+    help="Comma-separated methods (default: every baseline).",
+)
+@click.option(
+    "--report-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where reports go (default: $BASKETGRAPH_HOME/reports/DATASET).",
+)
+@json_option
+@click.pass_context
+def evaluate(
+    ctx: click.Context,
+    dataset: str | None,
+    split: str | None,
+    methods: str | None,
+    report_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Judge every method on a temporal split and write the report."""
+    from basketgraph.evaluation.report import format_table
+    from basketgraph.graphdb.evaluation_job import (
+        BASELINES,
+        EvaluationParams,
+        run_evaluation,
+    )
+
+    settings = _settings(ctx)
+    dataset = check_dataset_name(dataset or settings.dataset)
+    chosen = BASELINES
+    if methods:
+        names = [m.strip() for m in methods.split(",") if m.strip()]
+        unknown = [m for m in names if m not in BASELINES]
+        if unknown:
+            raise click.BadParameter(
+                f"unknown method(s) {', '.join(map(repr, unknown))}; choose from "
+                f"{', '.join(BASELINES)}.",
+                param_hint="--methods",
+            )
+        chosen = {m: BASELINES[m] for m in names}
+    params = EvaluationParams(split=_parse_day(split, "--split"), methods=chosen)
+    folder = report_dir or settings.home / "reports" / dataset
+    with _driver(settings) as driver:
+        summary = run_evaluation(driver, dataset, params, folder)
+    if as_json:
+        _emit(True, asdict(summary), "")
+        return
+    click.echo(f"Evaluation of {dataset!r}, run {summary.run_id}:")
+    for key, value in summary.context.items():
+        click.echo(f"  {key}: {value}")
+    click.echo("\nBasket completion (NDCG@10 with its 95 % bootstrap interval):")
+    click.echo(format_table(summary.results, "completion"))
+    click.echo("\nRelated products:")
+    click.echo(format_table(summary.results, "related"))
+    click.echo(
+        f"\nReport: {summary.files['markdown']} (and JSON, PNG beside it), "
+        f"{summary.seconds:.1f} s."
+    )
+
+
 @cli.group(invoke_without_command=True)
 @dataset_option
 @click.option("--kind", default=None, help="Only runs of this kind (mine, ...).")

@@ -1,0 +1,1 @@
+"""Judging recommenders: ranking metrics, confidence intervals, reports."""
