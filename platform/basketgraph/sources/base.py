@@ -58,6 +58,63 @@ class Format(Protocol):
         """Return the row's order lines, or raise :class:`RowError`."""
 
 
+class HeaderFormat:
+    """A format of one order line per row, under a header that names the columns.
+
+    Subclasses name their columns in :attr:`required` and :attr:`optional`, the one
+    holding the order id in :attr:`key_column`, and implement ``parse``; rows are
+    checked for their width and encoding by :meth:`check_row`.
+
+    Args:
+        timezone (tzinfo): Zone of times without an offset (default: UTC).
+    """
+
+    #: The name given to ``--format``.
+    name = ""
+    #: Logical column → accepted spellings (see :func:`bind_columns`).
+    required: Mapping[str, tuple[str, ...]] = {}
+    #: The same, for columns that may be absent.
+    optional: Mapping[str, tuple[str, ...]] = {}
+    #: The logical column that holds the order id.
+    key_column = ""
+
+    def __init__(self, timezone: tzinfo = UTC) -> None:
+        """Create a reader; columns are bound when a file is opened."""
+        self._timestamps = TimestampParser(timezone)
+        self._columns: dict[str, int] = {}
+        self._width = 0
+
+    def read_header(self, path: Path) -> tuple[list[str], Iterator[RawRow]]:
+        """Return a file's column names and its data rows (CSV or gzipped CSV)."""
+        return read_csv_header(path)
+
+    def open_rows(self, path: Path) -> Iterator[RawRow]:
+        """Yield the data rows, after binding the columns of the header."""
+        header, rows = self.read_header(path)
+        self._columns = bind_columns(
+            path, header, self.required, self.optional, self.name
+        )
+        self._width = len(header)
+
+        return rows
+
+    def key(self, number: int, fields: list[str]) -> str | None:
+        """Return the order id, or ``None`` for a malformed row."""
+        if len(fields) != self._width:
+            return None
+
+        return fields[self._columns[self.key_column]].strip() or None
+
+    def check_row(self, fields: list[str]) -> None:
+        """Raise :class:`RowError` for a row of the wrong width or encoding."""
+        if len(fields) != self._width:
+            raise RowError(
+                f"wrong column count: expected {self._width} fields, "
+                f"found {len(fields)}"
+            )
+        check_encoding(fields)
+
+
 # -- reading files ----------------------------------------------------------------
 
 

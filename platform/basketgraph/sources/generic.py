@@ -11,20 +11,12 @@ Column names are matched without case, spaces or underscores.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, tzinfo
-from pathlib import Path
-
 from basketgraph.sources.base import (
+    HeaderFormat,
     OrderLine,
-    RawRow,
     RowError,
-    TimestampParser,
-    bind_columns,
-    check_encoding,
     parse_float,
     parse_int,
-    read_csv_header,
 )
 
 _REQUIRED = {"order": ("orderid",), "sku": ("sku", "productid")}
@@ -43,7 +35,7 @@ _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 
 
-class GenericCsvFormat:
+class GenericCsvFormat(HeaderFormat):
     """Reader of the generic CSV format.
 
     Args:
@@ -52,35 +44,13 @@ class GenericCsvFormat:
 
     name = "csv"
 
-    def __init__(self, timezone: tzinfo = UTC) -> None:
-        """Create a reader; columns are bound when a file is opened."""
-        self._timestamps = TimestampParser(timezone)
-        self._columns: dict[str, int] = {}
-        self._width = 0
-
-    def open_rows(self, path: Path) -> Iterator[RawRow]:
-        """Yield the data rows of a CSV or gzipped CSV file."""
-        header, rows = read_csv_header(path)
-        self._columns = bind_columns(path, header, _REQUIRED, _OPTIONAL, self.name)
-        self._width = len(header)
-
-        return rows
-
-    def key(self, number: int, fields: list[str]) -> str | None:
-        """Return the order id, or ``None`` for a malformed row."""
-        if len(fields) != self._width:
-            return None
-
-        return fields[self._columns["order"]].strip() or None
+    required = _REQUIRED
+    optional = _OPTIONAL
+    key_column = "order"
 
     def parse(self, number: int, fields: list[str]) -> list[OrderLine]:
         """Return the row as its one order line, or raise :class:`RowError`."""
-        if len(fields) != self._width:
-            raise RowError(
-                f"wrong column count: expected {self._width} fields, "
-                f"found {len(fields)}"
-            )
-        check_encoding(fields)
+        self.check_row(fields)
         c = self._columns
 
         def text(name: str) -> str | None:

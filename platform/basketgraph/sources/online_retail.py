@@ -10,16 +10,13 @@ a guest order.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, tzinfo
 from pathlib import Path
 
 from basketgraph.sources.base import (
+    HeaderFormat,
     OrderLine,
     RawRow,
     RowError,
-    TimestampParser,
-    bind_columns,
-    check_encoding,
     iter_parquet,
     parse_float,
     parse_int,
@@ -40,7 +37,7 @@ _OPTIONAL = {
 }
 
 
-class OnlineRetailFormat:
+class OnlineRetailFormat(HeaderFormat):
     """Reader of the UCI Online Retail layouts.
 
     Args:
@@ -50,40 +47,22 @@ class OnlineRetailFormat:
 
     name = "online-retail"
 
-    def __init__(self, timezone: tzinfo = UTC) -> None:
-        """Create a reader; columns are bound when a file is opened."""
-        self._timestamps = TimestampParser(timezone)
-        self._columns: dict[str, int] = {}
-        self._width = 0
+    required = _REQUIRED
+    optional = _OPTIONAL
+    key_column = "invoice"
 
-    def open_rows(self, path: Path) -> Iterator[RawRow]:
-        """Yield the data rows of a CSV, gzipped CSV or Parquet file."""
+    def read_header(self, path: Path) -> tuple[list[str], Iterator[RawRow]]:
+        """Return the column names and data rows of a CSV or Parquet file."""
         if path.suffix.lower() in (".parquet", ".pq"):
-            header, rows = iter_parquet(path)
-        else:
-            header, rows = read_csv_header(path)
-        self._columns = bind_columns(path, header, _REQUIRED, _OPTIONAL, self.name)
-        self._width = len(header)
+            return iter_parquet(path)
 
-        return rows
-
-    def key(self, number: int, fields: list[str]) -> str | None:
-        """Return the invoice number, or ``None`` for a malformed row."""
-        if len(fields) != self._width:
-            return None
-
-        return fields[self._columns["invoice"]].strip() or None
+        return read_csv_header(path)
 
     def parse(self, number: int, fields: list[str]) -> list[OrderLine]:
         """Return the row as its one order line, or raise :class:`RowError`."""
         # The hot loop of an ingest: about two microseconds a row, so plain
         # indexing rather than helpers.
-        if len(fields) != self._width:
-            raise RowError(
-                f"wrong column count: expected {self._width} fields, "
-                f"found {len(fields)}"
-            )
-        check_encoding(fields)
+        self.check_row(fields)
         c = self._columns
         invoice = fields[c["invoice"]].strip()
         if not invoice:
