@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from basketgraph.mining.baskets import BasketMatrix
 from basketgraph.sources.base import Format
 from basketgraph.sources.orders import Order, OrderReader, Reject
 
@@ -84,3 +85,23 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
             monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(tmp_path))
     return tmp_path
+
+
+@pytest.fixture
+def tiny() -> BasketMatrix:
+    """Seven baskets, one empty: every measure and score can be worked by hand.
+
+    Columns: A=0, B=1, C=2, D=3, E=4. Counts: A 4, B 4, C 2, D 2, E 1; pairs AB 3,
+    AC 2, AD 1, BC 1, BD 2, and E is never bought with anything.
+    """
+    return BasketMatrix.from_baskets(
+        [
+            ("o1", ["A", "B", "C"]),
+            ("o2", ["A", "B"]),
+            ("o3", ["A", "C"]),
+            ("o4", ["B", "D"]),
+            ("o5", []),
+            ("o6", ["A", "B", "D"]),
+            ("o7", ["E"]),
+        ]
+    )

@@ -54,26 +54,6 @@ def make(request: pytest.FixtureRequest) -> MakeRecommender:
 
 
 @pytest.fixture
-def tiny() -> BasketMatrix:
-    """Seven baskets, one empty, small enough to compute every score by hand.
-
-    Columns: A=0, B=1, C=2, D=3, E=4. Counts: A 4, B 4, C 2, D 2, E 1; pairs AB 3,
-    AC 2, AD 1, BC 1, BD 2, and E is never bought with anything.
-    """
-    return BasketMatrix.from_baskets(
-        [
-            ("o1", ["A", "B", "C"]),
-            ("o2", ["A", "B"]),
-            ("o3", ["A", "C"]),
-            ("o4", ["B", "D"]),
-            ("o5", []),
-            ("o6", ["A", "B", "D"]),
-            ("o7", ["E"]),
-        ]
-    )
-
-
-@pytest.fixture
 def planted() -> BasketMatrix:
     """44 baskets in which a and b always go together, and two unsold products.
 
