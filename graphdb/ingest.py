@@ -37,6 +37,11 @@ logger = logging.getLogger(__name__)
 
 #: Order lines per write transaction.
 BATCH_LINES = 20_000
+# TODO(ingest): 100,000 order lines/s is the target; 43,000-56,000 is reached on
+# 2 cores (bench/ingest.py). Committing each 10,000 CONTAINS with their three
+# properties costs the server about 0.1 s of CPU besides running the query, so the
+# remaining gain lies server-side (fewer properties per line, or neo4j-admin import
+# for a first load into an empty database).
 #: Threads writing batches.
 WRITERS = 2
 
