@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import queue
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from pathlib import Path
 from threading import BoundedSemaphore
@@ -28,6 +30,7 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction, SummaryCounters
 
 from basketgraph.config import check_dataset_name
+from basketgraph.exceptions import ServiceError
 from basketgraph.graphdb.migrations import apply_migrations
 from basketgraph.progress import NoProgress, Progress
 from basketgraph.sources import make_format
@@ -149,7 +152,14 @@ def ingest_file(
     )
     child.start()
     try:
-        facts = _write_orders(driver, dataset, messages, summary, writers, progress)
+        facts = _write_orders(
+            driver,
+            dataset,
+            lambda: _next_message(messages, child),
+            summary,
+            writers,
+            progress,
+        )
     finally:
         progress.close()
         if child.is_alive():
@@ -252,10 +262,27 @@ def _reader_facts(reader: OrderReader) -> dict[str, Any]:
 # -- orders -----------------------------------------------------------------------
 
 
+def _next_message(
+    messages: Queue[tuple[str, Any]], child: BaseProcess
+) -> tuple[str, Any]:
+    """Return the reader's next message, or raise if it died without one."""
+    while True:
+        try:
+            return messages.get(timeout=1.0)
+        except queue.Empty:
+            if not child.is_alive():
+                raise ServiceError(
+                    f"The ingest's reader process stopped (exit code "
+                    f"{child.exitcode}) before it finished the file; what was "
+                    "written so far is whole. Run the ingest again: orders already "
+                    "loaded are skipped."
+                ) from None
+
+
 def _write_orders(
     driver: Driver,
     dataset: str,
-    messages: Queue[tuple[str, Any]],
+    next_message: Callable[[], tuple[str, Any]],
     summary: IngestSummary,
     writers: int,
     progress: Progress,
@@ -267,7 +294,7 @@ def _write_orders(
     futures: list[Future[_BatchResult]] = []
     with ThreadPoolExecutor(writers, thread_name_prefix="ingest-writer") as pool:
         while True:
-            kind, payload = messages.get()
+            kind, payload = next_message()
             if kind == "rows":
                 progress.advance(payload)
             elif kind == "total":

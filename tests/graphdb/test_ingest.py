@@ -399,3 +399,20 @@ def test_unreadable_gzip_is_a_source_error(
 
     with pytest.raises(SourceError, match="cannot be read past line"):
         load(driver, path, dataset)
+
+
+def test_a_reader_process_that_dies_fails_the_ingest_instead_of_hanging() -> None:
+    import multiprocessing
+    import os
+
+    from basketgraph.exceptions import ServiceError
+    from basketgraph.graphdb.ingest import _next_message
+
+    context = multiprocessing.get_context("spawn")
+    messages = context.Queue()
+    child = context.Process(target=os._exit, args=(3,))
+    child.start()
+    child.join()
+
+    with pytest.raises(ServiceError, match=r"exit code 3\) before it finished"):
+        _next_message(messages, child)
