@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -10,6 +11,8 @@ from scipy import sparse
 
 from basketgraph.exceptions import InputError, NotFittedError
 from basketgraph.recommend.base import UNSCORED, FloatArray
+
+T = TypeVar("T")
 
 IndexArray = npt.NDArray[np.int64]
 
@@ -22,21 +25,26 @@ CHUNK_CELLS = 1 << 22
 CHUNK_INTERMEDIATE = 1 << 23
 
 
-def require_fitted(fitted: bool, name: str) -> None:
-    """Raise :class:`NotFittedError` unless the recommender has been fitted.
+def require_fitted(value: T | None, name: str) -> T:
+    """Return a fitted attribute, or raise if the recommender is not fitted.
 
     Args:
-        fitted (bool): Whether :meth:`~Recommender.fit` has run.
+        value (T, optional): The attribute that :meth:`~Recommender.fit` sets.
         name (str): The recommender's name, for the message.
 
+    Returns:
+        T: ``value``, known not to be ``None``.
+
     Raises:
-        NotFittedError: If ``fitted`` is false.
+        NotFittedError: If ``value`` is ``None``.
     """
-    if not fitted:
+    if value is None:
         raise NotFittedError(
             f"The {name!r} recommender is not fitted; call fit(baskets) before "
             "scoring or explaining."
         )
+
+    return value
 
 
 def basket_indicator(

@@ -52,10 +52,7 @@ class ItemMatrixRecommender(Recommender):
         Raises:
             NotFittedError: If the recommender is not fitted.
         """
-        require_fitted(self._weights is not None, self.name)
-        assert self._weights is not None  # narrowed for mypy; checked just above
-
-        return self._weights
+        return require_fitted(self._weights, self.name)
 
     def score_basket(self, basket: Sequence[int]) -> FloatArray:
         """Return ``[num_products]`` sums of the basket products' rows of ``W``.

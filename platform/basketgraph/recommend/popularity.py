@@ -47,10 +47,7 @@ class PopularityRecommender(Recommender):
         Raises:
             NotFittedError: If the recommender is not fitted.
         """
-        require_fitted(self._counts is not None, self.name)
-        assert self._counts is not None  # narrowed for mypy; checked just above
-
-        return self._counts
+        return require_fitted(self._counts, self.name)
 
     def score_basket(self, basket: Sequence[int]) -> FloatArray:
         """Return ``[num_products]`` basket counts, the same for every basket.

@@ -104,10 +104,7 @@ class RulesRecommender(Recommender):
         Raises:
             NotFittedError: If the recommender is not fitted.
         """
-        require_fitted(self._rules is not None, self.name)
-        assert self._rules is not None  # narrowed for mypy; checked just above
-
-        return self._rules
+        return require_fitted(self._rules, self.name)
 
     def score_basket(self, basket: Sequence[int]) -> FloatArray:
         """Return ``[num_products]`` scores of the best rule predicting each product.
@@ -136,7 +133,7 @@ class RulesRecommender(Recommender):
             NotFittedError: If the recommender is not fitted.
             InputError: If a column is not a product column.
         """
-        require_fitted(self._rules is not None, self.name)
+        require_fitted(self._rules, self.name)
         indicator = basket_indicator(baskets, self.num_products)
         # A basket of popular products can touch most rules: [rows, num_rules]
         # held counts would not fit in memory for a big block, so blocks are cut
