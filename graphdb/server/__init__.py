@@ -23,7 +23,7 @@ from pathlib import Path
 from string import Template
 
 from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError, ServiceUnavailable, TransientError
+from neo4j.exceptions import AuthError, DriverError, TransientError
 
 from basketgraph.config import Settings
 from basketgraph.exceptions import ConfigurationError, ServerStartError
@@ -298,7 +298,9 @@ class Neo4jServer:
                 f"user {self.settings.neo4j_user!r}: set NEO4J_PASSWORD to the "
                 f"server's password or fix {self.settings.password_file}."
             ) from e
-        except (ServiceUnavailable, TransientError, OSError):
+        except (DriverError, TransientError, OSError):
+            # Not up yet, or (SessionExpired) it accepted the connection and
+            # then died: the process check in wait_until tells which.
             return False
 
         return True
