@@ -31,6 +31,7 @@ from neo4j import Driver, ManagedTransaction, SummaryCounters
 
 from basketgraph.config import check_dataset_name
 from basketgraph.exceptions import ServiceError
+from basketgraph.graphdb.batches import write_rows
 from basketgraph.graphdb.migrations import apply_migrations
 from basketgraph.progress import NoProgress, Progress
 from basketgraph.sources import make_format
@@ -490,14 +491,13 @@ def _write_products(
     categories: list[dict[str, Any]],
     summary: IngestSummary,
 ) -> None:
-    with driver.session() as session:
-        if categories:
+    if categories:
+        with driver.session() as session:
             summary.add_counters(
                 session.execute_write(_merge_categories, dataset, categories)
             )
-        for start in range(0, len(products), 5_000):
-            chunk = products[start : start + 5_000]
-            summary.add_counters(session.execute_write(_set_products, dataset, chunk))
+    for counters in write_rows(driver, _SET_PRODUCTS, products, 5_000, dataset=dataset):
+        summary.add_counters(counters)
 
 
 def _merge_categories(
@@ -531,13 +531,8 @@ def _merge_categories(
     return counters
 
 
-def _set_products(
-    tx: ManagedTransaction, dataset: str, rows: list[dict[str, Any]]
-) -> SummaryCounters:
-    # The old title becomes an alias when this file's most frequent title differs.
-    counters = (
-        tx.run(
-            """
+# The old title becomes an alias when this file's most frequent title differs.
+_SET_PRODUCTS = """
 UNWIND $rows AS row
 MATCH (p:Product {dataset: $dataset, sku: row.sku})
 WITH p, row, coalesce(row.title, p.title) AS title
@@ -555,15 +550,13 @@ CALL (p, c) {
   MATCH (p)-[old:IN_CATEGORY]->(other) WHERE other <> c DELETE old
 }
 MERGE (p)-[:IN_CATEGORY]->(c)
-""",
-            dataset=dataset,
-            rows=rows,
-        )
-        .consume()
-        .counters
-    )
+"""
 
-    return counters
+_SET_CUSTOMERS = """
+UNWIND $rows AS row
+MATCH (c:Customer {dataset: $dataset, id: row.id})
+SET c.country = coalesce(row.country, c.country)
+"""
 
 
 def _write_customers(
@@ -573,23 +566,5 @@ def _write_customers(
     summary: IngestSummary,
 ) -> None:
     rows = [{"id": c, "country": country} for c, country in customers.items()]
-    with driver.session() as session:
-        for start in range(0, len(rows), 10_000):
-            chunk = rows[start : start + 10_000]
-            summary.add_counters(session.execute_write(_set_customers, dataset, chunk))
-
-
-def _set_customers(
-    tx: ManagedTransaction, dataset: str, rows: list[dict[str, Any]]
-) -> SummaryCounters:
-    return (
-        tx.run(
-            "UNWIND $rows AS row "
-            "MATCH (c:Customer {dataset: $dataset, id: row.id}) "
-            "SET c.country = coalesce(row.country, c.country)",
-            dataset=dataset,
-            rows=rows,
-        )
-        .consume()
-        .counters
-    )
+    for counters in write_rows(driver, _SET_CUSTOMERS, rows, 10_000, dataset=dataset):
+        summary.add_counters(counters)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from neo4j import Driver, ManagedTransaction, SummaryCounters
+from neo4j import Driver, ManagedTransaction
 
+from basketgraph.graphdb.batches import write_rows
 from basketgraph.graphdb.runs import list_runs, mark_pruned
 
 #: Rows per write transaction.
@@ -106,30 +107,15 @@ def _write(
     rows: Sequence[dict[str, Any]],
     count_nodes: bool = False,
 ) -> int:
-    created = 0
-    with driver.session() as session:
-        for start in range(0, len(rows), BATCH):
-            chunk = list(rows[start : start + BATCH])
-            counters = session.execute_write(
-                _run_counted, query, dataset=dataset, run_id=run_id, rows=chunk
-            )
-            created += (
-                counters.nodes_created
-                if count_nodes
-                else counters.relationships_created
-            )
+    batches = write_rows(driver, query, rows, BATCH, dataset=dataset, run_id=run_id)
 
-    return created
+    return sum(
+        c.nodes_created if count_nodes else c.relationships_created for c in batches
+    )
 
 
 def _count_write(tx: ManagedTransaction, /, query: str, **params: Any) -> int:
     return int(tx.run(query, params).single(strict=True)["n"])
-
-
-def _run_counted(
-    tx: ManagedTransaction, /, query: str, **params: Any
-) -> SummaryCounters:
-    return tx.run(query, params).consume().counters
 
 
 def prune_runs(driver: Driver, dataset: str, kind: str, keep: int = 1) -> list[str]:
