@@ -39,3 +39,26 @@ def write_rows(
             )
 
     return counters
+
+
+def delete_in_batches(driver: Driver, query: str, batch: int, **params: Any) -> int:
+    """Repeat a deleting ``query`` until it deletes fewer than ``batch`` items.
+
+    ``query`` takes ``$batch``, deletes at most that many items (``WITH x LIMIT
+    $batch``) and returns how many as ``n``; one transaction per repetition keeps
+    each one's memory bounded.
+
+    Returns:
+        int: Items deleted in all.
+    """
+    deleted = 0
+    with driver.session() as session:
+        while True:
+            count = session.execute_write(_count_deleted, query, batch=batch, **params)
+            deleted += count
+            if count < batch:
+                return deleted
+
+
+def _count_deleted(tx: ManagedTransaction, /, query: str, **params: Any) -> int:
+    return int(tx.run(query, params).single(strict=True)["n"])

@@ -8,6 +8,7 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 
 from basketgraph.config import check_dataset_name
+from basketgraph.graphdb.batches import delete_in_batches
 
 #: Node labels that belong to a dataset, in the order :func:`drop_dataset` deletes
 #: them: orders first, as they hold most relationships.
@@ -87,26 +88,15 @@ def drop_dataset(driver: Driver, dataset: str, batch: int = 10_000) -> int:
         int: Nodes deleted.
     """
     check_dataset_name(dataset)
-    deleted = 0
-    with driver.session() as session:
-        for label in DATASET_LABELS:
-            while True:
-                count = session.execute_write(_delete_some, label, dataset, batch)
-                deleted += count
-                if count < batch:
-                    break
-
-    return deleted
-
-
-def _delete_some(tx: ManagedTransaction, label: str, dataset: str, batch: int) -> int:
-    # The label comes from DATASET_LABELS, never from input: labels cannot be
-    # query parameters.
-    record = tx.run(
-        f"MATCH (n:{label} {{dataset: $ds}}) WITH n LIMIT $batch "
-        "DETACH DELETE n RETURN count(*) AS c",
-        ds=dataset,
-        batch=batch,
-    ).single(strict=True)
-
-    return int(record["c"])
+    # A label cannot be a query parameter; these come from DATASET_LABELS, never
+    # from input.
+    return sum(
+        delete_in_batches(
+            driver,
+            f"MATCH (n:{label} {{dataset: $ds}}) WITH n LIMIT $batch "
+            "DETACH DELETE n RETURN count(*) AS n",
+            batch,
+            ds=dataset,
+        )
+        for label in DATASET_LABELS
+    )

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from neo4j import Driver, ManagedTransaction
+from neo4j import Driver
 
-from basketgraph.graphdb.batches import write_rows
+from basketgraph.graphdb.batches import delete_in_batches, write_rows
 from basketgraph.graphdb.runs import list_runs, mark_pruned
 
 #: Rows per write transaction.
@@ -44,23 +44,15 @@ CREATE (rule)-[:CONSEQUENT]->(c)
 
 def clear_run(driver: Driver, dataset: str, run_id: str) -> int:
     """Delete every relationship and rule that ``run_id`` wrote; return how many."""
-    deleted = 0
-    with driver.session() as session:
+    return sum(
+        delete_in_batches(driver, query, BATCH, dataset=dataset, run_id=run_id)
         for query in (
             "MATCH ()-[r:BOUGHT_WITH {run_id: $run_id}]->() WITH r LIMIT $batch "
             "DELETE r RETURN count(*) AS n",
             "MATCH (r:Rule {dataset: $dataset, run_id: $run_id}) WITH r LIMIT $batch "
             "DETACH DELETE r RETURN count(*) AS n",
-        ):
-            while True:
-                n = session.execute_write(
-                    _count_write, query, dataset=dataset, run_id=run_id, batch=BATCH
-                )
-                deleted += n
-                if n < BATCH:
-                    break
-
-    return deleted
+        )
+    )
 
 
 def write_pairs(
@@ -112,10 +104,6 @@ def _write(
     return sum(
         c.nodes_created if count_nodes else c.relationships_created for c in batches
     )
-
-
-def _count_write(tx: ManagedTransaction, /, query: str, **params: Any) -> int:
-    return int(tx.run(query, params).single(strict=True)["n"])
 
 
 def prune_runs(driver: Driver, dataset: str, kind: str, keep: int = 1) -> list[str]:
