@@ -42,16 +42,27 @@ CREATE (rule)-[:CONSEQUENT]->(c)
 """
 
 
+#: Relationship types that runs derive; each carries ``run_id`` and has an index on
+#: it (migration 0002).
+DERIVED_TYPES = ("BOUGHT_WITH", "ASSOCIATED", "SIMILAR_TO")
+
+
 def clear_run(driver: Driver, dataset: str, run_id: str) -> int:
     """Delete every relationship and rule that ``run_id`` wrote; return how many."""
+    # One query per type: a pattern over several types cannot use their indexes.
+    queries = [
+        f"MATCH ()-[r:{rel_type} {{run_id: $run_id}}]->() WITH r LIMIT $batch "
+        "DELETE r RETURN count(*) AS n"
+        for rel_type in DERIVED_TYPES
+    ]
+    queries.append(
+        "MATCH (r:Rule {dataset: $dataset, run_id: $run_id}) WITH r LIMIT $batch "
+        "DETACH DELETE r RETURN count(*) AS n"
+    )
+
     return sum(
         delete_in_batches(driver, query, BATCH, dataset=dataset, run_id=run_id)
-        for query in (
-            "MATCH ()-[r:BOUGHT_WITH {run_id: $run_id}]->() WITH r LIMIT $batch "
-            "DELETE r RETURN count(*) AS n",
-            "MATCH (r:Rule {dataset: $dataset, run_id: $run_id}) WITH r LIMIT $batch "
-            "DETACH DELETE r RETURN count(*) AS n",
-        )
+        for query in queries
     )
 
 

@@ -414,6 +414,61 @@ def mine(
 @cli.command()
 @dataset_option
 @click.option(
+    "--top-k",
+    type=int,
+    default=20,
+    show_default=True,
+    help="Neighbours written per product as SIMILAR_TO.",
+)
+@click.option(
+    "--min-score",
+    type=float,
+    default=0.3,
+    show_default=True,
+    help="Least cosine similarity of a SIMILAR_TO neighbour.",
+)
+@json_option
+@click.pass_context
+def embed(
+    ctx: click.Context,
+    dataset: str | None,
+    top_k: int,
+    min_score: float,
+    as_json: bool,
+) -> None:
+    """Embed product texts, index them, and link similar products (SIMILAR_TO).
+
+    The encoder is $BASKETGRAPH_TEXT_ENCODER, by default the bundled
+    all-MiniLM-L6-v2; products whose text did not change are not encoded again.
+    """
+    from basketgraph.graphdb.embed_job import EmbedParams, run_embedding
+    from basketgraph.text import make_encoder
+
+    settings = _settings(ctx)
+    dataset = check_dataset_name(dataset or settings.dataset)
+    params = EmbedParams(top_k=top_k, min_score=min_score)
+    encoder = make_encoder(settings.text_encoder)
+    bar = TerminalProgress(f"embed {dataset}")
+    bar.start(None, "products")
+    try:
+        with _driver(settings) as driver:
+            summary = run_embedding(
+                driver, dataset, encoder, params, progress=bar.advance_to
+            )
+    finally:
+        bar.close()
+    line = (
+        f"Embedded dataset {dataset!r} with {summary.model} (run {summary.run_id}, "
+        f"now active): {summary.products:,} products, {summary.encoded:,} encoded, "
+        f"{summary.reused:,} reused, {summary.similar_written:,} SIMILAR_TO "
+        f"written in {summary.seconds:.1f} s."
+    )
+    _emit(as_json, summary.to_dict(), line)
+
+
+@cli.command()
+@dataset_option
+@click.option(
     "--split",
     default=None,
     help="Train before this day, test from it on (default: the first of the "

@@ -67,6 +67,9 @@ class Settings:
     redis_port: int = 6379
     #: Dataset used when a command is given none.
     dataset: str = "default"
+    #: Text encoder of ``basketgraph embed``: empty for the bundled
+    #: all-MiniLM-L6-v2, or the folder of another sentence-transformers model.
+    text_encoder: str | None = None
 
     def __post_init__(self) -> None:
         """Fill the derived defaults and check what cannot work."""
@@ -114,9 +117,9 @@ class Settings:
 
         ``BASKETGRAPH_HOME``, ``BASKETGRAPH_NEO4J_BOLT_PORT``,
         ``BASKETGRAPH_NEO4J_HTTP_PORT``, ``BASKETGRAPH_NEO4J_HEAP``,
-        ``BASKETGRAPH_NEO4J_PAGECACHE``, ``BASKETGRAPH_REDIS_PORT`` and
-        ``BASKETGRAPH_DATASET``, plus the usual ``NEO4J_URI``, ``NEO4J_USER`` and
-        ``NEO4J_PASSWORD``.
+        ``BASKETGRAPH_NEO4J_PAGECACHE``, ``BASKETGRAPH_REDIS_PORT``,
+        ``BASKETGRAPH_DATASET`` and ``BASKETGRAPH_TEXT_ENCODER``, plus the usual
+        ``NEO4J_URI``, ``NEO4J_USER`` and ``NEO4J_PASSWORD``.
 
         Args:
             environ (Mapping[str, str], optional): The variables to read
@@ -137,7 +140,7 @@ class Settings:
             raw = env.get(f"{ENV_PREFIX}{name.upper()}")
             if raw:
                 values[name] = _parse_port(f"{ENV_PREFIX}{name.upper()}", raw)
-        for name in ("neo4j_heap", "neo4j_pagecache", "dataset"):
+        for name in ("neo4j_heap", "neo4j_pagecache", "dataset", "text_encoder"):
             if raw := env.get(f"{ENV_PREFIX}{name.upper()}"):
                 values[name] = raw
         for name in ("neo4j_uri", "neo4j_user", "neo4j_password"):

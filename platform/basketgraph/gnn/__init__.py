@@ -1,0 +1,1 @@
+"""Graph neural networks that learn which products go together."""
