@@ -32,150 +32,35 @@ Conventions shared by every function:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
+
+# Columns and SparseMask are part of this module's interface, as they were
+# before they moved.
+from basketgraph.evaluation._columns import Columns as Columns
+from basketgraph.evaluation._columns import RaggedColumns, to_ragged
+from basketgraph.evaluation._columns import SparseMask as SparseMask
+from basketgraph.evaluation._selection import top_columns
 
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-#: A sparse ``[num_queries, num_products]`` mask; its non-zero entries mark columns.
-#: (Any scipy sparse format works at run time; these are the ones typed.)
-SparseMask: TypeAlias = (
-    sparse.csr_array[Any, Any]
-    | sparse.csc_array[Any]
-    | sparse.coo_array[Any, Any]
-    | sparse.csr_matrix[Any]
-    | sparse.csc_matrix[Any]
-    | sparse.coo_matrix[Any]
-)
+#: Most score entries held in one working block (2 MiB of float64): score matrices
+#: are processed a block of rows at a time, which bounds the memory used and keeps
+#: the several passes over a block within the processor's cache (blocks from
+#: 1 to 8 MiB took about as long on a 4,000-product catalogue; 256 KiB took half
+#: as long again, and 16 MiB twice as long).
+_CHUNK_ELEMENTS = 1 << 18
 
-#: Columns per query: one collection of columns per query (lists, sets, arrays, or
-#: a 2-D integer array read row by row), a sparse mask, or a dense boolean
-#: ``[num_queries, num_products]`` mask.
-Columns: TypeAlias = (
-    Sequence[Iterable[int]] | npt.NDArray[np.integer[Any]] | SparseMask | BoolArray
-)
-
-#: Most score entries held in one working chunk (32 MiB of float64): large score
-#: matrices are processed a block of rows at a time to bound the memory used.
-_CHUNK_ELEMENTS = 1 << 22
+#: Most bootstrap draws made at once. The draws depend on how they are split, so
+#: this must not change, or every published interval would move a little.
+_DRAW_ELEMENTS = 1 << 22
 
 _NAN = float("nan")
-
-
-@dataclass(frozen=True)
-class _RaggedColumns:
-    """Columns of each query in CSR form.
-
-    Query ``q`` owns ``indices[indptr[q]:indptr[q + 1]]``.
-    """
-
-    indptr: IndexArray
-    indices: IndexArray
-
-    def lengths(self) -> IndexArray:
-        """Return ``[num_queries]`` how many columns each query owns."""
-        return np.diff(self.indptr)
-
-    def mask(self, rows: IndexArray, num_products: int) -> BoolArray:
-        """Return ``[len(rows), num_products]``, true at the columns of each row."""
-        starts = self.indptr[rows]
-        lengths = self.indptr[rows + 1] - starts
-        owner = np.repeat(np.arange(rows.size), lengths)
-        # Position of each entry inside its own row's run of columns.
-        within = np.arange(owner.size) - np.repeat(
-            np.cumsum(lengths) - lengths, lengths
-        )
-        mask = np.zeros((rows.size, num_products), dtype=np.bool_)
-        mask[owner, self.indices[np.repeat(starts, lengths) + within]] = True
-
-        return mask
-
-
-def _check_mask_shape(
-    shape: tuple[int, ...], num_queries: int, num_products: int | None, what: str
-) -> None:
-    """Raise unless a mask of ``shape`` has one row per query (and product)."""
-    rows_fit = len(shape) == 2 and shape[0] == num_queries
-    if not rows_fit or num_products not in (None, shape[1]):
-        raise ValueError(
-            f"The {what} mask has shape {shape!r}, but the scores call for "
-            f"({num_queries}, {num_products}); pass one row per query."
-        )
-
-
-def _sequence_pairs(
-    columns: Sequence[Iterable[int]] | npt.NDArray[Any],
-    num_queries: int,
-    what: str,
-) -> tuple[IndexArray, IndexArray]:
-    """Flatten one collection of columns per query into ``(query, column)`` pairs."""
-    if len(columns) != num_queries:
-        raise ValueError(
-            f"{len(columns)!r} {what} column collections were given for "
-            f"{num_queries!r} queries; pass exactly one (possibly empty) per query."
-        )
-
-    per_query = [
-        np.asarray(row, dtype=np.int64).ravel()
-        if isinstance(row, np.ndarray)
-        else np.fromiter(row, dtype=np.int64)
-        for row in columns
-    ]
-    lengths = np.array([row.size for row in per_query], dtype=np.int64)
-    rows = np.repeat(np.arange(num_queries, dtype=np.int64), lengths)
-    cols = np.concatenate(per_query) if per_query else np.zeros(0, np.int64)
-
-    return rows, cols
-
-
-def _column_pairs(
-    columns: Columns | None, num_queries: int, num_products: int | None, what: str
-) -> tuple[IndexArray, IndexArray]:
-    """Flatten ``columns`` into ``(query, column)`` pairs, in the given order."""
-    if columns is None:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-
-    if isinstance(columns, np.ndarray) and columns.dtype == np.bool_:
-        _check_mask_shape(columns.shape, num_queries, num_products, what)
-        rows, cols = np.nonzero(columns)
-        return rows.astype(np.int64), cols.astype(np.int64)
-
-    if isinstance(columns, Sequence | np.ndarray):
-        return _sequence_pairs(columns, num_queries, what)
-
-    _check_mask_shape(columns.shape, num_queries, num_products, what)
-    # find() skips explicitly stored zeros, so they do not mark anything.
-    marked_rows, marked_cols, _ = sparse.find(columns)
-
-    return marked_rows.astype(np.int64), marked_cols.astype(np.int64)
-
-
-def _to_ragged(
-    columns: Columns | None, num_queries: int, num_products: int | None, what: str
-) -> _RaggedColumns:
-    """Check ``columns`` and put them in CSR form (see :class:`_RaggedColumns`)."""
-    rows, cols = _column_pairs(columns, num_queries, num_products, what)
-    upper = np.inf if num_products is None else num_products
-    outside = (cols < 0) | (cols >= upper)
-    if outside.any():
-        raise ValueError(
-            f"The {what} columns include {int(cols[outside][0])!r}, outside the "
-            f"catalogue of {num_products!r} products; use column indices "
-            "0 <= column < num_products."
-        )
-
-    order = np.argsort(rows, kind="stable")
-    counts = np.bincount(rows, minlength=num_queries)
-    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-
-    return _RaggedColumns(indptr=indptr, indices=cols[order])
 
 
 def _as_scores(scores: npt.ArrayLike) -> FloatArray:
@@ -196,6 +81,27 @@ def _check_k(k: int) -> None:
         raise ValueError(f"The cut-off k must be at least 1, not {k!r}.")
 
 
+def _check_targets(
+    targets: npt.ArrayLike, num_queries: int, num_products: int
+) -> IndexArray:
+    """Return ``targets`` as columns, or raise unless there is one valid per query."""
+    wanted = np.asarray(targets, dtype=np.int64)
+    if wanted.shape != (num_queries,):
+        raise ValueError(
+            f"Targets have shape {wanted.shape!r}, but the scores have "
+            f"{num_queries!r} queries; pass one target column per query."
+        )
+
+    outside = (wanted < 0) | (wanted >= num_products)
+    if outside.any():
+        raise ValueError(
+            f"Target {int(wanted[outside][0])!r} is outside the catalogue of "
+            f"{num_products!r} products; use column indices 0 <= t < num_products."
+        )
+
+    return wanted
+
+
 def _chunks(num_rows: int, num_products: int) -> Iterator[slice]:
     """Yield row slices small enough to hold ``num_products`` scores each."""
     step = max(1, _CHUNK_ELEMENTS // max(num_products, 1))
@@ -203,40 +109,126 @@ def _chunks(num_rows: int, num_products: int) -> Iterator[slice]:
         yield slice(start, min(start + step, num_rows))
 
 
-def _masked(scores: FloatArray, excluded: BoolArray) -> FloatArray:
-    """Return a copy of ``scores`` with excluded and ``NaN`` entries set to ``-inf``."""
-    return np.where(excluded | np.isnan(scores), -np.inf, scores)
+def _raise_if_excluded(
+    rows: IndexArray,
+    cols: IndexArray,
+    excluded: tuple[IndexArray, IndexArray],
+    one_per_row: bool,
+) -> None:
+    """Raise if a ``(rows[i], cols[i])`` target is among the excluded entries.
+
+    With ``one_per_row``, ``rows`` must be ``0, 1, 2, ...``.
+    """
+    if one_per_row:
+        # Compare each excluded entry with its own row's target.
+        clash = excluded[0][excluded[1] == cols[excluded[0]]]
+        hidden = np.zeros(rows.size, dtype=np.bool_)
+        hidden[clash] = True
+    else:
+        width = int(max(cols.max(initial=0), excluded[1].max(initial=0))) + 1
+        hidden = np.isin(rows * width + cols, excluded[0] * width + excluded[1])
+    if hidden.any():
+        first = int(np.argmax(hidden))
+        raise ValueError(
+            f"Query {int(rows[first])!r} excludes its own target product "
+            f"{int(cols[first])!r}; a held-out product must not be among "
+            "the products removed from its ranking."
+        )
+
+
+def _ranks_in(
+    masked: FloatArray,
+    cols: IndexArray,
+    rows: IndexArray | None = None,
+    flags: BoolArray | None = None,
+) -> FloatArray:
+    """Return the pessimistic rank of each target column in a masked block.
+
+    Args:
+        masked (numpy.ndarray): ``[block_rows, num_products]`` masked scores
+            (see :class:`_Block`).
+        cols (numpy.ndarray): ``[pairs]`` column of each target.
+        rows (numpy.ndarray, optional): ``[pairs]`` block row of each target.
+            (default: :obj:`None`, one target per row)
+        flags (numpy.ndarray, optional): Scratch booleans of the shape of
+            ``masked``, for one target per row. (default: :obj:`None`)
+    """
+    if rows is None:
+        target = masked[np.arange(cols.size), cols]
+        at_or_above = np.greater_equal(masked, target[:, None], out=flags)
+    else:
+        target = masked[rows, cols]
+        at_or_above = masked[rows] >= target[:, None]
+    # Every kept product scoring at least the target, the target included: ties
+    # count against the target. NaN and excluded scores are -inf by now.
+    at_least = np.count_nonzero(at_or_above, axis=1)
+    # -inf (unscored, NaN, excluded) targets are not found.
+    ranks: FloatArray = np.where(target > -np.inf, at_least, np.inf)
+
+    return ranks
 
 
 def _rank_pairs(
     scores: FloatArray,
     queries: IndexArray,
     products: IndexArray,
-    exclusion: _RaggedColumns,
+    exclusion: RaggedColumns,
 ) -> FloatArray:
-    """Return the pessimistic rank of each ``products[i]`` for ``queries[i]``."""
-    num_products = scores.shape[1]
+    """Return the pessimistic rank of each ``products[i]`` for ``queries[i]``.
+
+    ``queries`` must be ascending, as several targets of one query are.
+    """
     ranks = np.empty(queries.size, dtype=np.float64)
-    for part in _chunks(queries.size, num_products):
-        rows, cols = queries[part], products[part]
-        excluded = exclusion.mask(rows, num_products)
-        hidden = excluded[np.arange(rows.size), cols]
-        if hidden.any():
-            raise ValueError(
-                f"Query {int(rows[hidden][0])!r} excludes its own target product "
-                f"{int(cols[hidden][0])!r}; a held-out product must not be among "
-                "the products removed from its ranking."
+    step = max(1, _CHUNK_ELEMENTS // max(scores.shape[1], 1))
+    for block in _masked_blocks(scores, exclusion):
+        part = block.part
+        first, last = np.searchsorted(queries, [part.start, part.stop])
+        rows, cols = queries[first:last] - part.start, products[first:last]
+        _raise_if_excluded(rows, cols, block.excluded, one_per_row=False)
+        # Each target gathers a copy of its row: cut them into blocks, too.
+        for start in range(0, rows.size, step):
+            stop = min(start + step, rows.size)
+            ranks[first + start : first + stop] = _ranks_in(
+                block.masked, cols[start:stop], rows[start:stop]
             )
 
-        target = scores[rows, cols]
-        masked = _masked(scores[rows], excluded)
-        # Every kept product scoring at least the target, the target included:
-        # ties count against the target.
-        at_least = np.count_nonzero(masked >= target[:, None], axis=1)
-        # NaN > -inf is false, so NaN targets are not found either.
-        ranks[part] = np.where(target > -np.inf, at_least, np.inf)
-
     return ranks
+
+
+@dataclass(frozen=True)
+class _Block:
+    """A block of rows of a score matrix, masked, with scratch space.
+
+    Its arrays are reused for the next block: use them before asking for it.
+    """
+
+    #: The block's rows of the score matrix.
+    part: slice
+    #: ``[rows, num_products]`` the scores, excluded and ``NaN`` ones ``-inf``.
+    masked: FloatArray
+    #: ``(row, column)`` of the excluded entries, rows counted from ``part.start``.
+    excluded: tuple[IndexArray, IndexArray]
+    #: ``[rows, num_products]`` scratch booleans.
+    flags: BoolArray
+
+
+def _masked_blocks(matrix: FloatArray, exclusion: RaggedColumns) -> Iterator[_Block]:
+    """Yield ``matrix`` masked block by block, in memory allocated once.
+
+    Writing into memory used before is several times faster than into new
+    memory, which the system maps page by page on first use.
+    """
+    num_rows, num_products = matrix.shape
+    rows = min(num_rows, max(1, _CHUNK_ELEMENTS // max(num_products, 1)))
+    scores = np.empty((rows, num_products), dtype=np.float64)
+    flags = np.empty((rows, num_products), dtype=np.bool_)
+    for part in _chunks(num_rows, num_products):
+        size = part.stop - part.start
+        excluded = exclusion.block(part)
+        # fmax ignores NaN, so NaN becomes -inf and every other score stays.
+        masked = np.fmax(matrix[part], -np.inf, out=scores[:size])
+        masked[excluded] = -np.inf
+        yield _Block(part, masked, excluded, flags[:size])
 
 
 def rank_of(
@@ -266,23 +258,15 @@ def rank_of(
     """
     matrix = _as_scores(scores)
     num_queries, num_products = matrix.shape
-    wanted = np.asarray(targets, dtype=np.int64)
-    if wanted.shape != (num_queries,):
-        raise ValueError(
-            f"Targets have shape {wanted.shape!r}, but the scores have "
-            f"{num_queries!r} queries; pass one target column per query."
-        )
+    wanted = _check_targets(targets, num_queries, num_products)
+    exclusion = to_ragged(exclude, num_queries, num_products, "exclude")
+    ranks = np.empty(num_queries, dtype=np.float64)
+    for block in _masked_blocks(matrix, exclusion):
+        cols = wanted[block.part]
+        _raise_if_excluded(np.arange(cols.size), cols, block.excluded, True)
+        ranks[block.part] = _ranks_in(block.masked, cols, flags=block.flags)
 
-    outside = (wanted < 0) | (wanted >= num_products)
-    if outside.any():
-        raise ValueError(
-            f"Target {int(wanted[outside][0])!r} is outside the catalogue of "
-            f"{num_products!r} products; use column indices 0 <= t < num_products."
-        )
-
-    exclusion = _to_ragged(exclude, num_queries, num_products, "exclude")
-
-    return _rank_pairs(matrix, np.arange(num_queries), wanted, exclusion)
+    return ranks
 
 
 def ranks_of_relevant(
@@ -313,32 +297,12 @@ def ranks_of_relevant(
     """
     matrix = _as_scores(scores)
     num_queries, num_products = matrix.shape
-    wanted = _to_ragged(relevant, num_queries, num_products, "relevant")
-    exclusion = _to_ragged(exclude, num_queries, num_products, "exclude")
+    wanted = to_ragged(relevant, num_queries, num_products, "relevant")
+    exclusion = to_ragged(exclude, num_queries, num_products, "exclude")
     queries = np.repeat(np.arange(num_queries), wanted.lengths())
     ranks = _rank_pairs(matrix, queries, wanted.indices, exclusion)
 
     return np.split(ranks, wanted.indptr[1:-1])
-
-
-def _top_columns(masked: FloatArray, width: int) -> IndexArray:
-    """Return each row's best ``width`` columns, best first, ``-1`` for ``-inf``."""
-    # The width-th best score of each row: the top list is every column above
-    # it, then the lowest columns tied with it until the list is full.
-    cutoff = -np.partition(-masked, width - 1, axis=1)[:, width - 1 : width]
-    above = masked > cutoff
-    tied = masked == cutoff
-    room = width - np.count_nonzero(above, axis=1, keepdims=True)
-    chosen = above | (tied & (np.cumsum(tied, axis=1) <= room))
-    # Exactly `width` columns per row are chosen, in increasing column order.
-    columns = np.nonzero(chosen)[1].reshape(-1, width).astype(np.int64)
-    values = np.take_along_axis(masked, columns, axis=1)
-    # Stable sort: equal scores stay in column order.
-    order = np.argsort(-values, axis=1, kind="stable")
-    columns = np.take_along_axis(columns, order, axis=1)
-    values = np.take_along_axis(values, order, axis=1)
-
-    return np.where(values > -np.inf, columns, -1)
 
 
 def top_k(scores: npt.ArrayLike, k: int, exclude: Columns | None = None) -> IndexArray:
@@ -365,16 +329,14 @@ def top_k(scores: npt.ArrayLike, k: int, exclude: Columns | None = None) -> Inde
     matrix = _as_scores(scores)
     _check_k(k)
     num_queries, num_products = matrix.shape
-    exclusion = _to_ragged(exclude, num_queries, num_products, "exclude")
+    exclusion = to_ragged(exclude, num_queries, num_products, "exclude")
     top = np.full((num_queries, k), -1, dtype=np.int64)
     width = min(k, num_products)
     if width == 0:
         return top
 
-    for part in _chunks(num_queries, num_products):
-        rows = np.arange(part.start, part.stop)
-        masked = _masked(matrix[part], exclusion.mask(rows, num_products))
-        top[part, :width] = _top_columns(masked, width)
+    for block in _masked_blocks(matrix, exclusion):
+        top[block.part, :width] = top_columns(block.masked, width, block.flags)
 
     return top
 
@@ -399,14 +361,76 @@ def answerable(scores: npt.ArrayLike, exclude: Columns | None = None) -> BoolArr
     """
     matrix = _as_scores(scores)
     num_queries, num_products = matrix.shape
-    exclusion = _to_ragged(exclude, num_queries, num_products, "exclude")
+    exclusion = to_ragged(exclude, num_queries, num_products, "exclude")
     found = np.zeros(num_queries, dtype=np.bool_)
-    for part in _chunks(num_queries, num_products):
-        rows = np.arange(part.start, part.stop)
-        masked = _masked(matrix[part], exclusion.mask(rows, num_products))
-        found[part] = (masked > -np.inf).any(axis=1)
+    for block in _masked_blocks(matrix, exclusion):
+        scored = np.greater(block.masked, -np.inf, out=block.flags)
+        found[block.part] = scored.any(axis=1)
 
     return found
+
+
+@dataclass(frozen=True)
+class RankedQueries:
+    """What :func:`rank_queries` finds for each query, in one pass over the scores.
+
+    Attributes:
+        ranks (numpy.ndarray): ``[num_queries]`` as :func:`rank_of` gives them.
+        top (numpy.ndarray): ``[num_queries, k]`` as :func:`top_k` gives them.
+        answerable (numpy.ndarray): ``[num_queries]`` as :func:`answerable`
+            gives it.
+    """
+
+    ranks: FloatArray
+    top: IndexArray
+    answerable: BoolArray
+
+
+def rank_queries(
+    scores: npt.ArrayLike,
+    targets: npt.ArrayLike,
+    k: int,
+    exclude: Columns | None = None,
+) -> RankedQueries:
+    """Rank each query's target, list its top ``k`` and tell if it is answerable.
+
+    The same as :func:`rank_of`, :func:`top_k` and :func:`answerable` with the
+    same arguments, but each block of scores is masked once instead of three
+    times, which is what an evaluation of many queries spends most time on.
+
+    Args:
+        scores (numpy.typing.ArrayLike): ``[num_queries, num_products]`` scores.
+        targets (numpy.typing.ArrayLike): ``[num_queries]`` the column of each
+            query's held-out product.
+        k (int): Length of each top list.
+        exclude (Columns, optional): Columns removed from each query's ranking
+            and never listed. (default: :obj:`None`)
+
+    Returns:
+        RankedQueries: The ranks, the top lists and the answerable queries.
+
+    Raises:
+        ValueError: If ``k < 1``, the shapes disagree, a column is outside the
+            catalogue, or a query excludes its own target.
+    """
+    matrix = _as_scores(scores)
+    _check_k(k)
+    num_queries, num_products = matrix.shape
+    wanted = _check_targets(targets, num_queries, num_products)
+    exclusion = to_ragged(exclude, num_queries, num_products, "exclude")
+    ranks = np.empty(num_queries, dtype=np.float64)
+    top = np.full((num_queries, k), -1, dtype=np.int64)
+    width = min(k, num_products)
+    for block in _masked_blocks(matrix, exclusion):
+        part, masked = block.part, block.masked
+        _raise_if_excluded(
+            np.arange(masked.shape[0]), wanted[part], block.excluded, True
+        )
+        ranks[part] = _ranks_in(masked, wanted[part], flags=block.flags)
+        top[part, :width] = top_columns(masked, width, block.flags)
+
+    # The best kept product is listed first unless no kept product is scored.
+    return RankedQueries(ranks, top, top[:, 0] >= 0)
 
 
 def _as_ranks(ranks: npt.ArrayLike) -> FloatArray:
@@ -505,23 +529,64 @@ def _relevant_hits(
 
     top = top[:, :width]
     num_queries = top.shape[0]
-    wanted = _to_ragged(relevant, num_queries, None, "relevant")
-    rows = np.repeat(np.arange(num_queries, dtype=np.int64), wanted.lengths())
-    cols = wanted.indices
-    # One integer key per (query, column) pair; unique() drops repeated columns.
-    base = int(max(top.max(initial=-1), cols.max(initial=-1))) + 1
-    keys = np.unique(rows * base + cols)
-    counts = np.bincount(keys // max(base, 1), minlength=num_queries)
+    keys, base = _relevant_keys(relevant, num_queries, int(top.max(initial=-1)))
+    counts = np.bincount(keys // base, minlength=num_queries)
     if (counts == 0).any():
         raise ValueError(
             f"Query {int(np.argmin(counts))!r} has no relevant products; recall "
             "over an empty set is undefined, so leave such queries out."
         )
 
-    queries = np.arange(num_queries, dtype=np.int64)[:, None]
-    hits = (top >= 0) & np.isin(queries * base + top, keys)
+    listed = np.arange(num_queries, dtype=np.int64)[:, None] * base + top
+    # Where each listed pair would sit among the sorted keys, and whether it does.
+    place = np.minimum(np.searchsorted(keys, listed), keys.size - 1)
+    hits = (top >= 0) & (keys[place] == listed)
 
     return hits, counts.astype(np.int64)
+
+
+def _relevant_keys(
+    relevant: Columns, num_queries: int, largest: int
+) -> tuple[IndexArray, int]:
+    """Return each distinct ``(query, column)`` pair as one key, ascending.
+
+    Args:
+        relevant (Columns): The relevant columns of each query.
+        num_queries (int): Number of queries.
+        largest (int): The largest column that will be looked up.
+
+    Returns:
+        tuple[numpy.ndarray, int]: ``query * base + column`` keys, and ``base``.
+    """
+    wanted = to_ragged(relevant, num_queries, None, "relevant")
+    rows = np.repeat(np.arange(num_queries, dtype=np.int64), wanted.lengths())
+    cols = wanted.indices
+    base = max(largest, int(cols.max(initial=-1))) + 1
+    keys = rows * base + cols
+    # Columns of a sparse matrix usually come sorted and distinct already.
+    if (keys[1:] <= keys[:-1]).any():
+        keys = np.sort(keys)
+        keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
+
+    return keys, max(base, 1)
+
+
+def _recall(hits: BoolArray, counts: IndexArray) -> FloatArray:
+    """Return each row's share of its relevant products among its hits."""
+    shares: FloatArray = hits.sum(axis=1) / counts.astype(np.float64)
+
+    return shares
+
+
+def _ndcg_multi(hits: BoolArray, counts: IndexArray) -> FloatArray:
+    """Return each row's NDCG of its hits against ``counts`` relevant products."""
+    width = hits.shape[1]
+    discount = 1.0 / np.log2(np.arange(width, dtype=np.float64) + 2.0)
+    dcg = hits @ discount
+    # ideal[n]: the DCG of n hits at the top of the list.
+    ideal = np.concatenate([[0.0], np.cumsum(discount)])
+
+    return np.asarray(dcg / ideal[np.minimum(counts, width)], dtype=np.float64)
 
 
 def recall_at_k(
@@ -546,11 +611,7 @@ def recall_at_k(
         ValueError: If a query has no relevant product, ``k`` is below 1 or
             above ``K``, or the shapes disagree.
     """
-    hits, counts = _relevant_hits(top_lists, relevant, k)
-
-    shares: FloatArray = hits.sum(axis=1) / counts.astype(np.float64)
-
-    return shares
+    return _recall(*_relevant_hits(top_lists, relevant, k))
 
 
 def ndcg_at_k_multi(
@@ -576,14 +637,7 @@ def ndcg_at_k_multi(
         ValueError: If a query has no relevant product, ``k`` is below 1 or
             above ``K``, or the shapes disagree.
     """
-    hits, counts = _relevant_hits(top_lists, relevant, k)
-    width = hits.shape[1]
-    discount = 1.0 / np.log2(np.arange(width, dtype=np.float64) + 2.0)
-    dcg = hits @ discount
-    # ideal[n]: the DCG of n hits at the top of the list.
-    ideal = np.concatenate([[0.0], np.cumsum(discount)])
-
-    return np.asarray(dcg / ideal[np.minimum(counts, width)], dtype=np.float64)
+    return _ndcg_multi(*_relevant_hits(top_lists, relevant, k))
 
 
 def hit_rate_multi(
@@ -608,6 +662,45 @@ def hit_rate_multi(
     hits, _ = _relevant_hits(top_lists, relevant, k)
 
     return np.asarray(hits.any(axis=1), dtype=np.float64)
+
+
+def measure_top_lists(
+    top_lists: npt.ArrayLike, relevant: Columns, ks: Sequence[int]
+) -> dict[str, FloatArray]:
+    """Return the multi-relevant metrics of top lists for several cut-offs at once.
+
+    For each ``k`` in ``ks`` the keys are ``HR@k``, ``Recall@k`` and ``NDCG@k``,
+    the values what :func:`hit_rate_multi`, :func:`recall_at_k` and
+    :func:`ndcg_at_k_multi` give with that ``k``; the relevant products are read
+    and looked up once for all of them.
+
+    Args:
+        top_lists (numpy.typing.ArrayLike): ``[num_queries, K]`` columns from
+            :func:`top_k`, ``-1`` as padding.
+        relevant (Columns): The relevant columns of each query, at least one. A
+            CSR matrix with sorted indices is read fastest.
+        ks (Sequence[int]): Cut-offs, each from 1 to ``K``.
+
+    Returns:
+        dict[str, numpy.ndarray]: ``[num_queries]`` float64 values per metric.
+
+    Raises:
+        ValueError: If a query has no relevant product, a cut-off is below 1 or
+            above ``K``, or the shapes disagree.
+    """
+    for k in ks:
+        _check_k(k)
+
+    hits, counts = _relevant_hits(top_lists, relevant, max(ks, default=None))
+    values: dict[str, FloatArray] = {}
+    for k in ks:
+        # A contiguous copy, as a list cut to k would give.
+        cut = np.ascontiguousarray(hits[:, :k])
+        values[f"HR@{k}"] = np.asarray(cut.any(axis=1), dtype=np.float64)
+        values[f"Recall@{k}"] = _recall(cut, counts)
+        values[f"NDCG@{k}"] = _ndcg_multi(cut, counts)
+
+    return values
 
 
 def catalogue_coverage(top_lists: npt.ArrayLike, num_products: int) -> float:
@@ -663,17 +756,72 @@ def _resampled_means(
     sums: FloatArray, sizes: FloatArray, n_boot: int, seed: int
 ) -> FloatArray:
     """Return ``[n_boot]`` means of samples of whole groups drawn with replacement."""
+    return _resampled_means_of([sums], sizes, n_boot, seed)[0]
+
+
+def _resampled_means_of(
+    all_sums: Sequence[FloatArray], sizes: FloatArray, n_boot: int, seed: int
+) -> list[FloatArray]:
+    """Return :func:`_resampled_means` of several metrics over the same groups.
+
+    Each metric's means are those it would get alone: the draws depend only on
+    ``seed``, the number of groups and ``n_boot``, so they are made once.
+    """
     rng = np.random.default_rng(seed)
-    num_groups = sums.size
-    means = np.empty(n_boot, dtype=np.float64)
-    step = max(1, _CHUNK_ELEMENTS // num_groups)
+    num_groups = sizes.size
+    means = [np.empty(n_boot, dtype=np.float64) for _ in all_sums]
+    step = max(1, _DRAW_ELEMENTS // num_groups)
     for start in range(0, n_boot, step):
         stop = min(start + step, n_boot)
         picks = rng.integers(0, num_groups, size=(stop - start, num_groups))
+        drawn = sizes[picks].sum(axis=1)
         # The pooled mean of the drawn groups' values, not a mean of group means.
-        means[start:stop] = sums[picks].sum(axis=1) / sizes[picks].sum(axis=1)
+        for sums, mean in zip(all_sums, means, strict=True):
+            mean[start:stop] = sums[picks].sum(axis=1) / drawn
 
     return means
+
+
+def _check_values(values: npt.ArrayLike) -> FloatArray:
+    """Return ``values`` as a 1-D float64 array, or raise if it is not one."""
+    sample = np.asarray(values, dtype=np.float64)
+    if sample.ndim != 1 or np.isnan(sample).any():
+        raise ValueError(
+            f"Values must be a 1-D array without NaN (got shape {sample.shape!r}); "
+            "drop undefined per-query values before averaging."
+        )
+
+    return sample
+
+
+def _bootstrap_each(
+    all_values: Sequence[npt.ArrayLike],
+    groups: npt.ArrayLike | None,
+    n_boot: int,
+    alpha: float,
+    seed: int,
+) -> list[tuple[float, float, float]]:
+    """Return :func:`bootstrap_ci` of several metrics of the same queries."""
+    samples = [_check_values(values) for values in all_values]
+    if n_boot < 1 or not 0.0 < alpha < 1.0:
+        raise ValueError(
+            f"Need n_boot >= 1 and 0 < alpha < 1, not n_boot={n_boot!r}, "
+            f"alpha={alpha!r}."
+        )
+
+    totals = [_group_totals(sample, groups) for sample in samples]
+    if not samples or samples[0].size == 0:
+        return [(_NAN, _NAN, _NAN)] * len(samples)
+
+    # The sizes are the same for every metric of the same queries.
+    sizes = totals[0][1]
+    all_means = _resampled_means_of([s for s, _ in totals], sizes, n_boot, seed)
+    intervals = []
+    for sample, means in zip(samples, all_means, strict=True):
+        low, high = np.quantile(means, [alpha / 2.0, 1.0 - alpha / 2.0])
+        intervals.append((float(sample.mean()), float(low), float(high)))
+
+    return intervals
 
 
 def bootstrap_ci(
@@ -710,27 +858,7 @@ def bootstrap_ci(
         ValueError: If ``values`` is not 1-D or holds ``NaN``, ``groups`` does
             not match it, ``n_boot < 1`` or ``alpha`` is outside ``(0, 1)``.
     """
-    sample = np.asarray(values, dtype=np.float64)
-    if sample.ndim != 1 or np.isnan(sample).any():
-        raise ValueError(
-            f"Values must be a 1-D array without NaN (got shape {sample.shape!r}); "
-            "drop undefined per-query values before averaging."
-        )
-
-    if n_boot < 1 or not 0.0 < alpha < 1.0:
-        raise ValueError(
-            f"Need n_boot >= 1 and 0 < alpha < 1, not n_boot={n_boot!r}, "
-            f"alpha={alpha!r}."
-        )
-
-    sums, sizes = _group_totals(sample, groups)
-    if sample.size == 0:
-        return _NAN, _NAN, _NAN
-
-    means = _resampled_means(sums, sizes, n_boot, seed)
-    low, high = np.quantile(means, [alpha / 2.0, 1.0 - alpha / 2.0])
-
-    return float(sample.mean()), float(low), float(high)
+    return _bootstrap_each([values], groups, n_boot, alpha, seed)[0]
 
 
 def summarise(
@@ -776,9 +904,13 @@ def summarise(
         per_query[f"NDCG@{k}"] = ndcg(values, k)
 
     per_query["MRR"] = reciprocal_rank(values)
+    # Recall@k is HR@k itself: each distinct array is bootstrapped once.
+    distinct = list({id(metric): metric for metric in per_query.values()}.values())
+    intervals = _bootstrap_each(distinct, groups, n_boot, alpha, seed)
+    interval_of = {id(m): ci for m, ci in zip(distinct, intervals, strict=True)}
     summary = {"queries": float(values.size)}
     for name, metric in per_query.items():
-        mean, low, high = bootstrap_ci(metric, groups, n_boot, alpha, seed)
+        mean, low, high = interval_of[id(metric)]
         summary[name] = mean
         summary[f"{name}_low"] = low
         summary[f"{name}_high"] = high

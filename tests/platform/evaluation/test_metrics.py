@@ -16,9 +16,11 @@ from basketgraph.evaluation.metrics import (
     catalogue_coverage,
     hit_rate,
     hit_rate_multi,
+    measure_top_lists,
     ndcg,
     ndcg_at_k_multi,
     rank_of,
+    rank_queries,
     ranks_of_relevant,
     recall_at_k,
     reciprocal_rank,
@@ -167,6 +169,86 @@ def test_chunked_ranks_and_lists_match_plain_loops(
     np.testing.assert_array_equal(
         top, [naive_top(scores[q], 5, excluded[q]) for q in range(40)]
     )
+
+
+def patterned_scores(pattern: str, rng: np.random.Generator) -> FloatArray:
+    """Scores of 30 queries over 300 products, long enough to cut rows in segments."""
+    shape = (30, 300)
+    if pattern == "distinct":
+        return rng.random(shape)
+    if pattern == "few values":
+        return rng.integers(0, 4, size=shape).astype(np.float64)
+    if pattern == "best columns first":
+        # Popularity with columns in order of sales: the best sit side by side.
+        counts = np.sort(rng.integers(0, 40, size=shape[1]))[::-1]
+        return np.tile(counts.astype(np.float64), (shape[0], 1))
+    if pattern == "mostly unscored":
+        scores = rng.random(shape)
+        scores[rng.random(shape) < 0.97] = -INF
+        return scores
+    if pattern == "constant":
+        return np.full(shape, 0.5)
+    scores = rng.integers(0, 3, size=shape).astype(np.float64)
+    scores[rng.random(shape) < 0.3] = -INF
+    scores[rng.random(shape) < 0.05] = NAN
+    scores[rng.random(shape) < 0.02] = INF
+    return scores
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "distinct",
+        "few values",
+        "best columns first",
+        "mostly unscored",
+        "constant",
+        "nan and inf",
+    ],
+)
+def test_one_pass_ranks_and_lists_match_plain_loops(
+    monkeypatch: pytest.MonkeyPatch, pattern: str
+) -> None:
+    # Seven queries per block, so that blocks are reused several times.
+    monkeypatch.setattr(metrics, "_CHUNK_ELEMENTS", 7 * 300)
+    rng = np.random.default_rng(11)
+    scores = patterned_scores(pattern, rng)
+    excluded = [
+        set(rng.choice(300, size=q % 6, replace=False).tolist()) for q in range(30)
+    ]
+    targets = [int(rng.choice(sorted(set(range(300)) - ex))) for ex in excluded]
+
+    found = rank_queries(scores, targets, 6, excluded)
+
+    expected = [naive_rank(scores[q], targets[q], excluded[q]) for q in range(30)]
+    np.testing.assert_array_equal(found.ranks, expected)
+    np.testing.assert_array_equal(
+        found.top, [naive_top(scores[q], 6, excluded[q]) for q in range(30)]
+    )
+    np.testing.assert_array_equal(found.answerable, found.top[:, 0] >= 0)
+    np.testing.assert_array_equal(found.ranks, rank_of(scores, targets, excluded))
+    np.testing.assert_array_equal(found.top, top_k(scores, 6, excluded))
+    np.testing.assert_array_equal(found.answerable, answerable(scores, excluded))
+
+
+def test_one_pass_answers_like_answerable() -> None:
+    scores = np.array([[-INF, -INF, 1.0], [NAN, 2.0, -INF], [NAN, -INF, 3.0]])
+
+    found = rank_queries(scores, [0, 1, 0], 2, [[], [], [2]])
+
+    # Row 0 scores col 2; row 1 col 1; row 2 only its excluded col 2.
+    np.testing.assert_array_equal(found.answerable, [True, True, False])
+    np.testing.assert_array_equal(found.ranks, [INF, 1.0, INF])
+    np.testing.assert_array_equal(found.top, [[2, -1], [1, -1], [-1, -1]])
+
+
+def test_one_pass_rejects_inconsistent_input(two_queries: FloatArray) -> None:
+    with pytest.raises(ValueError, match="excludes its own target"):
+        rank_queries(two_queries, [2, 2], 3, [[0], [2]])
+    with pytest.raises(ValueError, match="at least 1"):
+        rank_queries(two_queries, [2, 2], 0)
+    with pytest.raises(ValueError, match="outside the catalogue"):
+        rank_queries(two_queries, [2, 5], 3)
 
 
 # --- ranks_of_relevant -----------------------------------------------------------
@@ -348,6 +430,46 @@ def test_multi_metrics_reject_inconsistent_input(
         recall_at_k(TOP, relevant, k)
 
 
+def test_all_cut_offs_at_once_match_one_cut_off_at_a_time() -> None:
+    rng = np.random.default_rng(4)
+    top = rng.integers(-1, 40, size=(25, 8))
+    relevant = [
+        set(rng.integers(0, 40, size=rng.integers(1, 12)).tolist()) for _ in range(25)
+    ]
+
+    values = measure_top_lists(top, relevant, (1, 3, 8))
+
+    assert list(values) == [
+        f"{name}@{k}" for k in (1, 3, 8) for name in ("HR", "Recall", "NDCG")
+    ]
+    for k in (1, 3, 8):
+        np.testing.assert_array_equal(
+            values[f"HR@{k}"], hit_rate_multi(top, relevant, k)
+        )
+        np.testing.assert_array_equal(
+            values[f"Recall@{k}"], recall_at_k(top, relevant, k)
+        )
+        np.testing.assert_array_equal(
+            values[f"NDCG@{k}"], ndcg_at_k_multi(top, relevant, k)
+        )
+    with pytest.raises(ValueError, match="fewer than k=9"):
+        measure_top_lists(top, relevant, (1, 9))
+
+
+def test_relevant_products_as_a_sparse_matrix_count_like_sets() -> None:
+    # RELEVANT again: query 0's {2, 4, 1} stored unsorted, with 2 repeated and
+    # a stored zero at 3 (which marks nothing); query 1's {1}.
+    data = np.array([1, 1, 0, 1, 1, 1])
+    indices = np.array([4, 2, 3, 1, 2, 1])
+    relevant = sparse.csr_array((data, indices, np.array([0, 5, 6])), shape=(2, 6))
+
+    values = measure_top_lists(TOP, relevant, (2, 3))
+
+    np.testing.assert_allclose(values["Recall@3"], recall_at_k(TOP, RELEVANT))
+    np.testing.assert_allclose(values["Recall@2"], [1 / 3, 1.0])
+    np.testing.assert_allclose(values["NDCG@3"], [(D2 + D3) / (1 + D2 + D3), 1.0])
+
+
 # --- coverage --------------------------------------------------------------------
 
 
@@ -454,6 +576,33 @@ def test_summarise_averages_each_metric() -> None:
     assert summary["MRR"] == pytest.approx((1 + 1 / 2 + 1 / 3 + 1 / 11) / 5)
     for name in ("HR@1", "Recall@1", "NDCG@1", "HR@10", "NDCG@10", "MRR"):
         assert summary[f"{name}_low"] <= summary[name] <= summary[f"{name}_high"]
+
+
+def test_summarise_gives_each_metric_its_own_bootstrap_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The metrics share one set of draws; each interval must still be exactly
+    # the one bootstrap_ci gives that metric alone, here with the draws made
+    # in several parts.
+    monkeypatch.setattr(metrics, "_DRAW_ELEMENTS", 7 * 40)
+    rng = np.random.default_rng(8)
+    ranks = rng.integers(1, 30, size=200).astype(np.float64)
+    ranks[rng.random(200) < 0.2] = INF
+    groups = rng.integers(0, 40, size=200)
+
+    summary = summarise(ranks, ks=(3, 10), groups=groups, n_boot=50, seed=4)
+
+    per_query = {
+        "HR@3": hit_rate(ranks, 3),
+        "Recall@10": hit_rate(ranks, 10),
+        "NDCG@10": ndcg(ranks, 10),
+        "MRR": reciprocal_rank(ranks),
+    }
+    for name, values in per_query.items():
+        alone = bootstrap_ci(values, groups, n_boot=50, seed=4)
+        got = (summary[name], summary[f"{name}_low"], summary[f"{name}_high"])
+        assert got == alone
+    assert summary["HR@3_low"] < summary["HR@3_high"]
 
 
 def test_summarise_of_no_queries_is_nan() -> None:
