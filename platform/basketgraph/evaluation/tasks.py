@@ -108,10 +108,22 @@ def evaluate_completion(
     ranks = np.empty(n, dtype=np.float64)
     can_answer = np.zeros(n, dtype=np.bool_)
     seen = np.zeros(recommender.num_products, dtype=np.bool_)
-    for start in range(0, n, QUERY_CHUNK):
-        stop = min(start + QUERY_CHUNK, n)
+    # Whole baskets at a time, about QUERY_CHUNK queries: a recommender may share
+    # work between the queries of one basket (Recommender.score_held_out).
+    bounds = np.flatnonzero(np.diff(queries.groups)) + 1
+    starts = np.concatenate([[0], bounds]) if n else np.zeros(0, np.int64)
+    stops = np.concatenate([bounds, [n]]) if n else np.zeros(0, np.int64)
+    first = 0
+    while first < len(starts):
+        last = int(np.searchsorted(starts, starts[first] + QUERY_CHUNK, "left"))
+        last = max(last, first + 1)
+        start, stop = int(starts[first]), int(stops[last - 1])
+        baskets = [
+            queries.targets[a:b].tolist()
+            for a, b in zip(starts[first:last], stops[first:last], strict=True)
+        ]
         contexts = queries.contexts[start:stop]
-        scores = recommender.score_baskets(contexts)  # [chunk, num_products]
+        scores = recommender.score_held_out(baskets)  # [chunk, num_products]
         found = metrics.rank_queries(
             scores, queries.targets[start:stop], max(ks), contexts
         )
@@ -120,6 +132,7 @@ def evaluate_completion(
         seen[found.top[found.top >= 0]] = True
         if progress is not None:
             progress(stop - start)
+        first = last
     result = metrics.summarise(ranks, ks, groups=queries.groups)
     result["coverage"] = float(seen.mean()) if len(seen) else float("nan")
     result["answerable"] = float(can_answer.mean()) if n else float("nan")

@@ -8,7 +8,19 @@ from typing import Any
 from basketgraph.exceptions import ConfigurationError, NotFittedError
 from basketgraph.recommend.base import UNSCORED, Recommender
 from basketgraph.recommend.cooccurrence import CooccurrenceRecommender
+from basketgraph.recommend.hybrid import HybridRecommender
 from basketgraph.recommend.itemknn import ItemKNNRecommender
+from basketgraph.recommend.learned import (
+    GATRecommender,
+    GCNRecommender,
+    LearnedRecommender,
+    LightGCNRecommender,
+)
+from basketgraph.recommend.pairmax import (
+    CosineRecommender,
+    PairMaxRecommender,
+    TextRecommender,
+)
 from basketgraph.recommend.popularity import PopularityRecommender
 from basketgraph.recommend.rules import RulesRecommender
 
@@ -16,11 +28,19 @@ __all__ = [
     "RECOMMENDERS",
     "UNSCORED",
     "CooccurrenceRecommender",
+    "CosineRecommender",
+    "GATRecommender",
+    "GCNRecommender",
+    "HybridRecommender",
     "ItemKNNRecommender",
+    "LearnedRecommender",
+    "LightGCNRecommender",
     "NotFittedError",
+    "PairMaxRecommender",
     "PopularityRecommender",
     "Recommender",
     "RulesRecommender",
+    "TextRecommender",
     "make_recommender",
 ]
 
@@ -32,6 +52,12 @@ RECOMMENDERS: dict[str, type[Recommender]] = {
         CooccurrenceRecommender,
         RulesRecommender,
         ItemKNNRecommender,
+        CosineRecommender,
+        TextRecommender,
+        GCNRecommender,
+        GATRecommender,
+        LightGCNRecommender,
+        HybridRecommender,
     )
 }
 
@@ -60,12 +86,21 @@ def make_recommender(name: str, **params: Any) -> Recommender:
             f"{', '.join(sorted(RECOMMENDERS))}."
         )
     signature = inspect.signature(cls.__init__)
-    accepted = [p for p in signature.parameters if p != "self"]
-    unknown = sorted(set(params) - set(accepted))
+    accepted = [
+        p.name
+        for p in signature.parameters.values()
+        if p.name != "self" and p.kind is not p.VAR_KEYWORD
+    ]
+    # A recommender that takes **params checks them itself.
+    open_ended = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+    unknown = [] if open_ended else sorted(set(params) - set(accepted))
     missing = [
         p.name
         for p in signature.parameters.values()
-        if p.name != "self" and p.default is p.empty and p.name not in params
+        if p.name != "self"
+        and p.kind is p.POSITIONAL_OR_KEYWORD
+        and p.default is p.empty
+        and p.name not in params
     ]
     if unknown:
         _raise_bad_parameters(name, f"takes no parameter {unknown[0]!r}", accepted)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import numpy.typing as npt
 
 from basketgraph.mining.baskets import BasketMatrix
+
+if TYPE_CHECKING:
+    from basketgraph.gnn.graph import ProductSide
 
 #: Scores of a product the recommender cannot score at all (it has no evidence).
 UNSCORED = -np.inf
@@ -29,18 +32,32 @@ class Recommender(ABC):
     #: Short name used in reports and the graph (``"rules"``, ``"itemknn"``).
     name: str = "recommender"
 
+    #: Whether :meth:`fit` needs product side information (text, price...).
+    uses_side: bool = False
+
     def __init__(self) -> None:
         """Create an unfitted recommender."""
         self._num_products = 0
+        self._side: ProductSide | None = None
 
     @property
     def num_products(self) -> int:
         """Number of products (columns) seen when fitting."""
         return self._num_products
 
-    def fit(self, baskets: BasketMatrix) -> Self:
-        """Learn from ``baskets`` and return ``self``."""
+    def fit(self, baskets: BasketMatrix, side: ProductSide | None = None) -> Self:
+        """Learn from ``baskets`` and return ``self``.
+
+        Args:
+            baskets (BasketMatrix): Training baskets, rows in time order.
+            side (ProductSide, optional): Text embeddings, prices and categories
+                aligned with the baskets' columns; read only by recommenders whose
+                :attr:`uses_side` is set (default: none).
+        """
         self._num_products = baskets.num_products
+        if side is not None:
+            side.check(baskets.num_products)
+        self._side = side
         self._fit(baskets)
 
         return self
@@ -67,6 +84,22 @@ class Recommender(ABC):
             scores[row] = self.score_basket(basket)
 
         return scores
+
+    def score_held_out(self, baskets: Sequence[Sequence[int]]) -> FloatArray:
+        """Return the scores of completing each basket with each product left out.
+
+        Row ``r`` of the result scores basket ``b`` without its ``t``-th product,
+        for every ``(b, t)`` in order: ``[sum(len(b)), num_products]``. This is
+        the basket-completion task's query set; recommenders that can share work
+        between the queries of one basket override it.
+        """
+        contexts = [
+            list(basket[:held]) + list(basket[held + 1 :])
+            for basket in baskets
+            for held in range(len(basket))
+        ]
+
+        return self.score_baskets(contexts)
 
     def score_product(self, product: int) -> FloatArray:
         """Return ``[num_products]`` scores of each product as related to one."""

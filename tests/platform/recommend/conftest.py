@@ -20,6 +20,22 @@ RECOMMENDER_PARAMS: dict[str, dict[str, Any]] = {
     "rules-lift": {"min_support": 0.05, "min_confidence": 0.1, "measure": "lift"},
     "itemknn": {"k": 50},
     "itemknn-k2-shrink": {"k": 2, "shrink": 2.0},
+    "cosine": {},
+    # Small and short: the contract is about the interface, not the learning.
+    "gcn": {"channels": 8, "max_epochs": 10, "steps_per_epoch": 10, "batch_size": 64},
+    "gat": {"channels": 8, "max_epochs": 10, "steps_per_epoch": 10, "batch_size": 64},
+    "lightgcn": {
+        "channels": 8,
+        "max_epochs": 10,
+        "steps_per_epoch": 10,
+        "batch_size": 64,
+    },
+    "hybrid": {
+        "channels": 8,
+        "max_epochs": 10,
+        "steps_per_epoch": 10,
+        "batch_size": 64,
+    },
 }
 
 MakeRecommender = Callable[[], Recommender]

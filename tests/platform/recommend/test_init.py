@@ -16,7 +16,18 @@ from basketgraph.recommend import (
 
 
 def test_every_name_builds_its_recommender() -> None:
-    assert sorted(RECOMMENDERS) == ["cooccurrence", "itemknn", "popularity", "rules"]
+    assert sorted(RECOMMENDERS) == [
+        "cooccurrence",
+        "cosine",
+        "gat",
+        "gcn",
+        "hybrid",
+        "itemknn",
+        "lightgcn",
+        "popularity",
+        "rules",
+        "text",
+    ]
     assert isinstance(make_recommender("popularity"), PopularityRecommender)
     assert isinstance(make_recommender("cooccurrence"), CooccurrenceRecommender)
     knn = make_recommender("itemknn", k=5, shrink=1.0)
@@ -30,8 +41,8 @@ def test_every_name_builds_its_recommender() -> None:
 def test_an_unknown_name_lists_the_known_ones() -> None:
     with pytest.raises(
         ConfigurationError,
-        match=r"No recommender is named 'knn'; use one of cooccurrence, itemknn, "
-        r"popularity, rules\.",
+        match=r"No recommender is named 'knn'; use one of cooccurrence, cosine, gat, "
+        r"gcn, hybrid, itemknn, lightgcn, popularity, rules, text\.",
     ):
         make_recommender("knn")
 
