@@ -26,12 +26,15 @@ from basketgraph.evaluation.tasks import (
     completion_queries,
     evaluate_completion,
     evaluate_related,
-    related_truth,
+    related_truth_matrix,
 )
+from basketgraph.exceptions import ConfigurationError
+from basketgraph.gnn.graph import ProductSide
 from basketgraph.graphdb.export import BasketFilter, export_baskets
+from basketgraph.graphdb.graph_export import export_side
 from basketgraph.graphdb.runs import activate_run, fail_run, start_run
 from basketgraph.mining.baskets import BasketMatrix
-from basketgraph.recommend import make_recommender
+from basketgraph.recommend import RECOMMENDERS, make_recommender
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +48,20 @@ BASELINES: dict[str, dict[str, Any]] = {
     # each: hours. At 0.5 % it is about 20,000 rules and under three minutes.
     "rules": {"min_support": 0.005, "min_confidence": 0.05, "max_len": 3},
     "itemknn": {"k": 100},
+    # The classical item-to-item method with the best pair instead of a sum.
+    "cosine": {},
 }
+#: The methods that read product texts or learn: text similarity alone, the graph
+#: neural networks, and the hybrid.
+LEARNED: dict[str, dict[str, Any]] = {
+    "text": {},
+    "gcn": {},
+    "gat": {},
+    "lightgcn": {},
+    "hybrid": {},
+}
+#: Every method ``basketgraph evaluate`` knows.
+METHODS: dict[str, dict[str, Any]] = {**BASELINES, **LEARNED}
 #: Share of orders before the default split: two thirds, which for UCI Online
 #: Retail gives the customary 2011-09-01.
 TRAIN_SHARE = 2 / 3
@@ -59,7 +75,7 @@ class EvaluationParams:
     #: month that holds the order two thirds of the way through the data.
     split: datetime | None = None
     #: Method name → its parameters.
-    methods: dict[str, dict[str, Any]] = field(default_factory=lambda: BASELINES)
+    methods: dict[str, dict[str, Any]] = field(default_factory=lambda: METHODS)
     #: Cut-offs of the ranking metrics.
     ks: tuple[int, ...] = (5, 10, 20)
     #: Country and category filters (their window is set by the split).
@@ -111,7 +127,8 @@ def _evaluate(
     train, test, split_text = split_baskets(driver, dataset, params)
     test_baskets, unknown = align(train, test)
     queries = completion_queries(test_baskets, unknown)
-    truth = related_truth(test_baskets, train.num_products)
+    truth = related_truth_matrix(test_baskets, train.num_products)
+    side = _side_for(driver, dataset, train, params)
     context: dict[str, Any] = {
         "dataset": dataset,
         "split": split_text,
@@ -125,7 +142,8 @@ def _evaluate(
     results: dict[str, dict[str, Any]] = {}
     for name, method_params in params.methods.items():
         fitted = time.perf_counter()
-        recommender = make_recommender(name, **method_params).fit(train)
+        recommender = make_recommender(name, **method_params)
+        recommender.fit(train, side if recommender.uses_side else None)
         fit_seconds = time.perf_counter() - fitted
         completion = evaluate_completion(recommender, queries, params.ks)
         related = evaluate_related(recommender, truth, params.ks)
@@ -146,6 +164,24 @@ def _evaluate(
     return EvaluationSummary(
         run_id, dataset, context, results, {k: str(v) for k, v in files.items()}, 0.0
     )
+
+
+def _side_for(
+    driver: Driver, dataset: str, train: BasketMatrix, params: EvaluationParams
+) -> ProductSide | None:
+    """Read product attributes when a method needs them; check texts are there."""
+    needs = [n for n in params.methods if RECOMMENDERS[n].uses_side]
+    if not needs:
+        return None
+    side = export_side(driver, dataset, [str(s) for s in train.product_ids])
+    if side.text is None:
+        raise ConfigurationError(
+            f"The methods {', '.join(needs)} read product text embeddings, and no "
+            f"product of {dataset!r} has one; run `basketgraph embed --dataset "
+            f"{dataset}` first, or leave those methods out."
+        )
+
+    return side
 
 
 def split_baskets(

@@ -469,6 +469,182 @@ def embed(
 @cli.command()
 @dataset_option
 @click.option(
+    "--model",
+    type=click.Choice(["gcn", "gat", "lightgcn", "hybrid"]),
+    default="gcn",
+    show_default=True,
+    help="What to train; the hybrid writes complements and substitutes.",
+)
+@click.option(
+    "--top-k",
+    type=int,
+    default=20,
+    show_default=True,
+    help="Partners written per product as ASSOCIATED (per kind for the hybrid).",
+)
+@click.option("--epochs", type=int, default=None, help="Most epochs (default: 60).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--device", default=None, help="cpu, cuda, ... (default: CUDA when present)."
+)
+@click.option("--since", default=None, help="Only orders placed on or after this day.")
+@click.option("--until", default=None, help="Only orders placed before this day.")
+@json_option
+@click.pass_context
+def train(
+    ctx: click.Context,
+    dataset: str | None,
+    model: str,
+    top_k: int,
+    epochs: int | None,
+    seed: int,
+    device: str | None,
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+) -> None:
+    """Train a graph model, write each product's ASSOCIATED partners, activate it."""
+    from basketgraph.graphdb.export import BasketFilter
+    from basketgraph.graphdb.train_job import TrainParams, run_training
+
+    settings = _settings(ctx)
+    dataset = check_dataset_name(dataset or settings.dataset)
+    hyper: dict[str, Any] = {"seed": seed, "device": device}
+    if epochs is not None:
+        hyper["max_epochs"] = epochs
+    params = TrainParams(
+        model=model,
+        top_k=top_k,
+        train=hyper,
+        where=BasketFilter(
+            start=_parse_day(since, "--since"), end=_parse_day(until, "--until")
+        ),
+    )
+    with _driver(settings) as driver:
+        summary = run_training(
+            driver,
+            dataset,
+            params,
+            settings.home / "models",
+            progress=lambda stage: _note(as_json, f"train {model}: {stage}"),
+        )
+    line = (
+        f"Trained {model} on {dataset!r} (run {summary.run_id}, now active): "
+        f"{summary.baskets:,} baskets, {summary.products:,} products, best epoch "
+        f"{summary.best_epoch} of {summary.epochs} (validation NDCG@10 "
+        f"{summary.validation_ndcg:.4f}), {summary.associated_written:,} ASSOCIATED "
+        f"written in {summary.seconds:.1f} s; model saved to {summary.checkpoint}."
+    )
+    _emit(as_json, summary.to_dict(), line)
+
+
+def _note(as_json: bool, message: str) -> None:
+    """Tell a person at a terminal what is happening, on standard error."""
+    if not as_json:
+        click.echo(message, err=True)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(FORMATS),
+    default="online-retail",
+    show_default=True,
+    help="Layout of PATH.",
+)
+@dataset_option
+@click.option(
+    "--models",
+    default="gcn,gat,hybrid",
+    show_default=True,
+    help="Models trained and written back, comma-separated.",
+)
+@click.option("--no-evaluate", is_flag=True, help="Skip the evaluation.")
+@json_option
+@click.pass_context
+def pipeline(
+    ctx: click.Context,
+    path: Path | None,
+    format_name: str,
+    dataset: str | None,
+    models: str,
+    no_evaluate: bool,
+    as_json: bool,
+) -> None:
+    """Ingest, mine, embed, train, write back and evaluate, then print the table.
+
+    PATH defaults to UCI Online Retail from ../shared/data (or $BASKETGRAPH_DATA),
+    loaded as dataset 'online-retail'; without PATH and without those files, the
+    dataset must already be loaded.
+    """
+    from basketgraph.demo import DEMO_MINING, find_demo_data
+    from basketgraph.evaluation.report import format_table
+    from basketgraph.graphdb.evaluation_job import EvaluationParams
+    from basketgraph.graphdb.ingest import ingest_file
+    from basketgraph.graphdb.pipeline import run_pipeline
+
+    settings = _settings(ctx)
+    if path is None and (found := find_demo_data(settings)) is not None:
+        path, format_name = found.path, found.format
+        dataset = dataset or found.dataset
+    dataset = check_dataset_name(dataset or settings.dataset)
+    chosen = tuple(m.strip() for m in models.split(",") if m.strip())
+    with _driver(settings) as driver:
+
+        def load() -> dict[str, Any]:
+            assert path is not None
+            return ingest_file(
+                driver,
+                path,
+                format_name,
+                dataset,
+                rejects_path=default_rejects_path(settings, dataset, path),
+            ).to_dict()
+
+        summary = run_pipeline(
+            driver,
+            settings,
+            dataset,
+            ingest=load if path is not None else None,
+            mining=DEMO_MINING,
+            models=chosen,
+            evaluation=None if no_evaluate else EvaluationParams(),
+            on_step=lambda name: _note(as_json, f"pipeline {dataset}: {name}..."),
+        )
+    timings = ", ".join(f"{k} {v:.0f} s" for k, v in summary.seconds.items())
+    if as_json:
+        _emit(
+            True,
+            {
+                "steps": summary.steps,
+                "seconds": summary.seconds,
+                "evaluation": asdict(summary.evaluation)
+                if summary.evaluation
+                else None,
+            },
+            "",
+        )
+        return
+    if summary.evaluation is not None:
+        evaluation = summary.evaluation
+        click.echo(f"Evaluation of {dataset!r}, run {evaluation.run_id}:")
+        for key, value in evaluation.context.items():
+            click.echo(f"  {key}: {value}")
+        click.echo("\nBasket completion (NDCG@10 with its 95 % bootstrap interval):")
+        click.echo(format_table(evaluation.results, "completion"))
+        click.echo("\nRelated products:")
+        click.echo(format_table(evaluation.results, "related"))
+        click.echo(f"\nReport: {evaluation.files['markdown']}")
+    click.echo(
+        f"Pipeline of {dataset!r} done in {summary.total_seconds:.0f} s ({timings})."
+    )
+
+
+@cli.command()
+@dataset_option
+@click.option(
     "--split",
     default=None,
     help="Train before this day, test from it on (default: the first of the "
@@ -477,7 +653,8 @@ def embed(
 @click.option(
     "--methods",
     default=None,
-    help="Comma-separated methods (default: every baseline).",
+    help="Comma-separated methods, or 'baselines' (default: every method; the "
+    "text, learned and hybrid ones need `basketgraph embed` first).",
 )
 @click.option(
     "--report-dir",
@@ -499,23 +676,26 @@ def evaluate(
     from basketgraph.evaluation.report import format_table
     from basketgraph.graphdb.evaluation_job import (
         BASELINES,
+        METHODS,
         EvaluationParams,
         run_evaluation,
     )
 
     settings = _settings(ctx)
     dataset = check_dataset_name(dataset or settings.dataset)
-    chosen = BASELINES
-    if methods:
+    chosen = METHODS
+    if methods == "baselines":
+        chosen = BASELINES
+    elif methods:
         names = [m.strip() for m in methods.split(",") if m.strip()]
-        unknown = [m for m in names if m not in BASELINES]
+        unknown = [m for m in names if m not in METHODS]
         if unknown:
             raise click.BadParameter(
                 f"unknown method(s) {', '.join(map(repr, unknown))}; choose from "
-                f"{', '.join(BASELINES)}.",
+                f"{', '.join(METHODS)}, or 'baselines'.",
                 param_hint="--methods",
             )
-        chosen = {m: BASELINES[m] for m in names}
+        chosen = {m: METHODS[m] for m in names}
     params = EvaluationParams(split=_parse_day(split, "--split"), methods=chosen)
     folder = report_dir or settings.home / "reports" / dataset
     with _driver(settings) as driver:

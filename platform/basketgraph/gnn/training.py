@@ -46,16 +46,18 @@ class TrainConfig:
     min_count: int = 2
     #: Size of the product representations.
     channels: int = 64
-    #: Message-passing layers.
-    num_layers: int = 2
+    #: Message-passing layers. One validated best on Online Retail (GCN: NDCG@10
+    #: 0.095 against 0.076 for two, at the default learning rate).
+    num_layers: int = 1
     #: Attention heads (GAT only).
     heads: int = 4
     #: Dropout in training.
     dropout: float = 0.1
     #: Learn a free vector per product besides its features.
     use_ids: bool = True
-    #: Adam's learning rate.
-    lr: float = 0.01
+    #: Adam's learning rate (0.01 validated worse: 0.072 against 0.076, GCN, two
+    #: layers).
+    lr: float = 0.001
     #: Adam's L2 penalty.
     weight_decay: float = 0.0
     #: Positive pairs per optimisation step.
@@ -66,6 +68,11 @@ class TrainConfig:
     max_epochs: int = 60
     #: Epochs without improvement before stopping.
     patience: int = 5
+    #: How negatives are drawn: ``"uniform"`` over the catalogue, or
+    #: ``"popularity"``, in proportion to sales, so that the model learns which
+    #: pairs go together more than their popularity explains. Uniform validated
+    #: better on Online Retail (NDCG@10 0.095 against 0.088 for one GCN layer).
+    negatives: str = "uniform"
     #: Temperature that scales cosines in the loss.
     temperature: float = 0.1
     #: Share of the training baskets, the latest, held out for early stopping.
@@ -144,7 +151,7 @@ def train_model(
         config.graph_top_k,
         config.min_count,
     )
-    sampler = PairSampler(fit, known=matrix, rng=rng)
+    sampler = PairSampler(fit, known=matrix, rng=rng, negatives=config.negatives)
     validation = validation_queries(held_out, config.validation_baskets, rng)
     data = graph.to_data().to(device)
     model = BasketModel(
@@ -241,6 +248,8 @@ class PairSampler:
         known (scipy.sparse.csr_array): Every basket whose pairs must never be
             drawn as negatives (the training and the validation baskets).
         rng (numpy.random.Generator): The random source.
+        negatives (str): ``"uniform"`` or ``"popularity"`` (default:
+            ``"uniform"``).
     """
 
     def __init__(
@@ -248,8 +257,14 @@ class PairSampler:
         baskets: sparse.csr_array,
         known: sparse.csr_array,
         rng: np.random.Generator,
+        negatives: str = "uniform",
     ) -> None:
         """Index the baskets and the known pairs."""
+        if negatives not in ("popularity", "uniform"):
+            raise ValueError(
+                f"negatives is {negatives!r}; use 'popularity' or 'uniform'."
+            )
+        self.negatives = negatives
         self.indptr = baskets.indptr.astype(np.int64)
         self.indices = baskets.indices.astype(np.int64)
         sizes = np.diff(self.indptr)
@@ -285,15 +300,21 @@ class PairSampler:
         second = second + (second >= first)
         anchor = self.indices[start + first]
         positive = self.indices[start + second]
-        negative = rng.integers(self.num_products, size=size)
+        negative = self._draw_negatives(size)
         for _ in range(3):
             bad = self._known(anchor, negative)
             if not bad.any():
                 break
-            negative[bad] = rng.integers(self.num_products, size=int(bad.sum()))
+            negative[bad] = self._draw_negatives(int(bad.sum()))
         keep = ~self._known(anchor, negative)
 
         return anchor[keep], positive[keep], negative[keep]
+
+    def _draw_negatives(self, size: int) -> IntArray:
+        if self.negatives == "uniform":
+            return self.rng.integers(self.num_products, size=size)
+        # One purchase drawn at random: products come in proportion to sales.
+        return self.indices[self.rng.integers(len(self.indices), size=size)]
 
     def _known(self, anchor: IntArray, other: IntArray) -> npt.NDArray[np.bool_]:
         keys = anchor * self.num_products + other

@@ -154,16 +154,31 @@ class HybridRecommender(PairMaxRecommender):
     def complement_scores(self, products: Sequence[int]) -> FloatArray:
         """Return ``[len(products), num_products]`` complement scores.
 
-        The co-purchase and learned part of the hybrid, for pairs whose text
-        similarity is below :data:`ALIKE`; alike pairs score ``-inf``: they are
-        variants or substitutes, not complements.
+        The co-purchase and learned part of the hybrid, for pairs that are not
+        alike (text similarity below :data:`ALIKE`) and not bought together less
+        often than chance predicts: such pairs score ``-inf``. The learned part
+        alone would pair substitutes too, since they share their complements. A
+        product too rarely bought for chance to predict a joint purchase keeps
+        its learned partners, which is how a new product gets complements.
         """
         assert self.weights is not None
         cosine, learned, text = self.components.rows(products)
+        observed, expected = self._observed_expected(products)
         scores = self.weights[0] * cosine + self.weights[1] * learned
-        scores[text >= ALIKE] = -np.inf
+        scores[(text >= ALIKE) | ((expected >= 1.0) & (observed < expected))] = -np.inf
 
         return scores
+
+    def _observed_expected(
+        self, products: Sequence[int]
+    ) -> tuple[FloatArray, FloatArray]:
+        """Return baskets holding each pair, and how many chance predicts."""
+        together, counts, baskets = self._counts
+        index = list(products)
+        observed = np.asarray(together[index].toarray(), dtype=np.float64)
+        expected = np.outer(counts[index], counts) / max(baskets, 1)
+
+        return observed, expected
 
     def substitute_scores(self, products: Sequence[int]) -> FloatArray:
         r"""Return ``[len(products), num_products]`` substitute scores.
@@ -178,10 +193,7 @@ class HybridRecommender(PairMaxRecommender):
         ``-inf``.
         """
         _, _, text = self.components.rows(products)
-        together, counts, baskets = self._counts
-        index = list(products)
-        observed = np.asarray(together[index].toarray(), dtype=np.float64)
-        expected = np.outer(counts[index], counts) / max(baskets, 1)
+        observed, expected = self._observed_expected(products)
         ratio = np.divide(
             observed, expected, out=np.zeros_like(observed), where=expected > 0
         )

@@ -1,0 +1,273 @@
+"""One training run: export, train, save the model, write ``ASSOCIATED`` back.
+
+A ``gcn``, ``gat`` or ``lightgcn`` run is a ``(:Run {kind: 'train'})`` and writes
+each product's top partners by the learned score as
+``(:Product)-[:ASSOCIATED {score, rank, model, kind: 'learned', run_id}]->(:Product)``.
+A ``hybrid`` run is a ``(:Run {kind: 'hybrid'})`` and writes two lists per product,
+``kind: 'complement'`` and ``kind: 'substitute'``. Every merchandise product gets
+partners, also one never bought: its features (its text above all) place it.
+Relationships are written while the run is ``running``, after deleting anything the
+same run wrote before, and served only once
+:func:`basketgraph.graphdb.runs.activate_run` switches to it, as for mining; a
+failure marks the run failed and leaves the active run as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from neo4j import Driver
+
+from basketgraph.exceptions import ConfigurationError
+from basketgraph.graphdb.batches import write_rows
+from basketgraph.graphdb.export import BasketFilter
+from basketgraph.graphdb.graph_export import export_training_data
+from basketgraph.graphdb.runs import activate_run, fail_run, start_run
+from basketgraph.graphdb.writeback import BATCH, clear_run
+from basketgraph.recommend import HybridRecommender, LearnedRecommender
+from basketgraph.recommend import make_recommender as build
+from basketgraph.recommend.base import FloatArray
+from basketgraph.recommend.pairmax import PairMaxRecommender
+
+logger = logging.getLogger(__name__)
+
+#: Models ``basketgraph train`` trains.
+MODELS = ("gcn", "gat", "lightgcn", "hybrid")
+#: Products whose partners are scored at once.
+SCORE_BLOCK = 512
+
+_ASSOCIATED = """
+UNWIND $rows AS row
+MATCH (a:Product {dataset: $dataset, sku: row.product})
+MATCH (b:Product {dataset: $dataset, sku: row.partner})
+CREATE (a)-[:ASSOCIATED {score: row.score, rank: row.rank, kind: row.kind,
+                         model: $model, run_id: $run_id}]->(b)
+"""
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """What a training run does; every field has a working default."""
+
+    #: ``"gcn"``, ``"gat"``, ``"lightgcn"`` or ``"hybrid"``.
+    model: str = "gcn"
+    #: Partners written per product (and per kind, for the hybrid).
+    top_k: int = 20
+    #: Hyperparameters (:class:`basketgraph.gnn.training.TrainConfig` fields).
+    train: dict[str, Any] = field(default_factory=dict)
+    #: Which baskets and products to train on.
+    where: BasketFilter = field(default_factory=BasketFilter)
+
+    def __post_init__(self) -> None:
+        """Refuse what cannot work."""
+        if self.model not in MODELS:
+            raise ConfigurationError(
+                f"No model is named {self.model!r}; use one of {', '.join(MODELS)}."
+            )
+        if self.top_k < 1:
+            raise ConfigurationError(f"top_k is {self.top_k!r}; use 1 or more.")
+
+
+@dataclass
+class TrainSummary:
+    """What one training run did."""
+
+    run_id: str
+    dataset: str
+    model: str
+    baskets: int = 0
+    products: int = 0
+    data_hash: str = ""
+    epochs: int = 0
+    best_epoch: int = 0
+    validation_ndcg: float = float("nan")
+    weights: list[float] | None = None
+    associated_written: int = 0
+    checkpoint: str = ""
+    seconds_export: float = 0.0
+    seconds_training: float = 0.0
+    seconds_writing: float = 0.0
+
+    @property
+    def seconds(self) -> float:
+        """Seconds of the whole run."""
+        return self.seconds_export + self.seconds_training + self.seconds_writing
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the summary as plain data."""
+        return {**asdict(self), "seconds": round(self.seconds, 2)}
+
+
+def run_training(
+    driver: Driver,
+    dataset: str,
+    params: TrainParams,
+    model_root: Path,
+    progress: Callable[[str], None] | None = None,
+) -> TrainSummary:
+    """Train ``params.model`` on ``dataset``, write its partners, make it active.
+
+    Args:
+        driver (Driver): An open driver.
+        dataset (str): The dataset.
+        params (TrainParams): Model, partners per product, hyperparameters, window.
+        model_root (Path): The checkpoint goes to
+            ``model_root/<dataset>/<run id>.pt``.
+        progress (Callable[[str], None], optional): Called with the name of each
+            stage as it starts (default: no reports).
+
+    Returns:
+        TrainSummary: Counts, validation figures and timings.
+    """
+    kind = "hybrid" if params.model == "hybrid" else "train"
+    run_id = start_run(driver, dataset, kind, _params_record(params))
+    summary = TrainSummary(run_id=run_id, dataset=dataset, model=params.model)
+    try:
+        _train_into(driver, params, model_root, summary, progress or _silent)
+    except BaseException as e:
+        fail_run(driver, run_id, f"{type(e).__name__}: {e}")
+        raise
+    activate_run(driver, run_id, summary.to_dict())
+    logger.info("Training run %s of %s is active: %s", run_id, dataset, summary)
+
+    return summary
+
+
+def _silent(stage: str) -> None:
+    """Report nothing."""
+
+
+def _train_into(
+    driver: Driver,
+    params: TrainParams,
+    model_root: Path,
+    summary: TrainSummary,
+    progress: Callable[[str], None],
+) -> None:
+    from basketgraph.gnn.checkpoint import save_checkpoint
+
+    progress("export")
+    started = time.perf_counter()
+    export = export_training_data(driver, summary.dataset, params.where)
+    summary.baskets = export.baskets.num_orders
+    summary.products = export.baskets.num_products
+    summary.data_hash = export.data_hash
+    summary.seconds_export = time.perf_counter() - started
+
+    progress("training")
+    started = time.perf_counter()
+    recommender = build(params.model, **params.train)
+    assert isinstance(recommender, PairMaxRecommender)  # every model of MODELS
+    recommender.fit(export.baskets, export.side)
+    learned = (
+        recommender.learned
+        if isinstance(recommender, HybridRecommender)
+        else recommender
+    )
+    assert isinstance(learned, LearnedRecommender)
+    result = learned.result
+    summary.epochs, summary.best_epoch = len(result.history), result.best_epoch
+    summary.validation_ndcg = result.best_validation
+    if isinstance(recommender, HybridRecommender) and recommender.weights:
+        summary.weights = list(recommender.weights)
+    path = model_root / summary.dataset / f"{summary.run_id}.pt"
+    summary.checkpoint = str(
+        save_checkpoint(
+            path,
+            result,
+            {
+                "dataset": summary.dataset,
+                "run_id": summary.run_id,
+                "training_data_hash": export.data_hash,
+                "hybrid_weights": summary.weights,
+            },
+        )
+    )
+    summary.seconds_training = time.perf_counter() - started
+
+    progress("writing")
+    started = time.perf_counter()
+    skus = [str(s) for s in export.baskets.product_ids]
+    clear_run(driver, summary.dataset, summary.run_id)
+    for kind, scorer in _scorers(recommender):
+        rows = list(partner_rows(skus, scorer, params.top_k, kind))
+        batches = write_rows(
+            driver,
+            _ASSOCIATED,
+            rows,
+            BATCH,
+            dataset=summary.dataset,
+            run_id=summary.run_id,
+            model=params.model,
+        )
+        summary.associated_written += sum(c.relationships_created for c in batches)
+    summary.seconds_writing = time.perf_counter() - started
+
+
+def _scorers(
+    recommender: PairMaxRecommender,
+) -> list[tuple[str, Callable[[list[int]], FloatArray]]]:
+    if isinstance(recommender, HybridRecommender):
+        return [
+            ("complement", recommender.complement_scores),
+            ("substitute", recommender.substitute_scores),
+        ]
+
+    return [("learned", recommender.pair_scores)]
+
+
+def partner_rows(
+    skus: list[str],
+    scorer: Callable[[list[int]], FloatArray],
+    top_k: int,
+    kind: str,
+) -> Iterator[dict[str, Any]]:
+    """Yield each product's ``top_k`` partners by ``scorer``, best first.
+
+    A product is never its own partner, and pairs scored ``-inf`` (no evidence,
+    or excluded for the kind) are left out; equal scores are listed by column.
+
+    Args:
+        skus (list[str]): The products, by column.
+        scorer (Callable): Maps a list of columns to their
+            ``[len(columns), len(skus)]`` pair scores.
+        top_k (int): Partners per product.
+        kind (str): Written on each relationship.
+
+    Yields:
+        dict[str, Any]: ``product``, ``partner``, ``score``, ``rank``, ``kind``.
+    """
+    n = len(skus)
+    for start in range(0, n, SCORE_BLOCK):
+        columns = list(range(start, min(start + SCORE_BLOCK, n)))
+        scores = np.array(scorer(columns), dtype=np.float64)
+        scores[np.arange(len(columns)), columns] = -np.inf
+        width = min(top_k, n - 1)
+        if width <= 0:
+            return
+        for row, product in enumerate(columns):
+            line = scores[row]
+            candidates = np.argpartition(-line, width - 1)[:width]
+            order = np.lexsort((candidates, -line[candidates]))
+            ranked = [p for p in candidates[order].tolist() if np.isfinite(line[p])]
+            for rank, partner in enumerate(ranked, start=1):
+                yield {
+                    "product": skus[product],
+                    "partner": skus[partner],
+                    "score": float(line[partner]),
+                    "rank": rank,
+                    "kind": kind,
+                }
+
+
+def _params_record(params: TrainParams) -> dict[str, Any]:
+    record = asdict(params)
+    record["where"] = {k: v for k, v in record["where"].items() if v is not None}
+
+    return record
