@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 from neo4j import Driver
 
+from basketgraph.exceptions import ConfigurationError
+from basketgraph.graphdb.embed_job import run_embedding
 from basketgraph.graphdb.evaluation_job import (
+    BASELINES,
     EvaluationParams,
     default_split,
     run_evaluation,
@@ -17,6 +20,7 @@ from basketgraph.graphdb.evaluation_job import (
 from basketgraph.graphdb.ingest import ingest_file
 from basketgraph.graphdb.runs import active_run
 from basketgraph.synthetic import SyntheticConfig, generate
+from basketgraph.text import make_encoder
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.neo4j
@@ -43,7 +47,9 @@ def test_evaluation_splits_in_time_reports_and_records_a_run(
     driver: Driver, shop: str, tmp_path: Path
 ) -> None:
     split = datetime(2024, 10, 1, tzinfo=UTC)
-    summary = run_evaluation(driver, shop, EvaluationParams(split=split), tmp_path)
+    summary = run_evaluation(
+        driver, shop, EvaluationParams(split=split, methods=BASELINES), tmp_path
+    )
 
     before, after = (
         driver.execute_query(
@@ -57,7 +63,7 @@ def test_evaluation_splits_in_time_reports_and_records_a_run(
     assert summary.context["train baskets"] == before
     assert summary.context["test baskets"] == after
     results = summary.results
-    assert set(results) == {"popularity", "cooccurrence", "rules", "itemknn"}
+    assert set(results) == {"popularity", "cooccurrence", "rules", "itemknn", "cosine"}
     assert results["popularity"]["completion"]["answerable"] == 1.0
     # Planted complements make every co-purchase method beat popularity.
     for method in ("cooccurrence", "rules", "itemknn"):
@@ -129,3 +135,27 @@ def test_cli_evaluate_prints_the_tables(shop: str, tmp_path: Path) -> None:
     assert "Basket completion" in result.stdout
     bad = run_cli("evaluate", "--dataset", shop, "--methods", "magic", check=False)
     assert bad.returncode == 2 and "unknown method(s) 'magic'" in bad.stderr
+
+
+QUICK = {"max_epochs": 4, "steps_per_epoch": 10, "channels": 16, "lr": 0.01}
+
+
+def test_learned_methods_are_judged_on_the_same_split(
+    driver: Driver, shop: str, tmp_path: Path
+) -> None:
+    methods = {"popularity": {}, "text": {}, "gcn": QUICK, "hybrid": QUICK}
+    with pytest.raises(ConfigurationError, match="run `basketgraph embed"):
+        run_evaluation(driver, shop, EvaluationParams(methods=methods), tmp_path)
+    run_embedding(driver, shop, make_encoder(None))
+
+    summary = run_evaluation(driver, shop, EvaluationParams(methods=methods), tmp_path)
+
+    results = summary.results
+    assert set(results) == set(methods)
+    popularity = results["popularity"]["completion"]["NDCG@10"]
+    for method in ("gcn", "hybrid"):
+        assert results[method]["completion"]["NDCG@10"] > popularity
+        assert (
+            results[method]["completion"]["queries"]
+            == (results["popularity"]["completion"]["queries"])
+        )

@@ -40,9 +40,9 @@ class Components:
     #: ``[n, n]`` sparse co-purchase cosines.
     cosine: sparse.csr_array
     #: ``[n, channels]`` unit learned vectors.
-    learned: npt.NDArray[np.float32]
+    learned: npt.NDArray[np.float64]
     #: ``[n, d]`` unit text vectors, zero rows where a product has no text.
-    text: npt.NDArray[np.float32] | None
+    text: npt.NDArray[np.float64] | None
 
     def rows(self, products: Sequence[int]) -> tuple[FloatArray, ...]:
         """Return each component's ``[len(products), n]`` pair scores."""
@@ -110,7 +110,8 @@ class HybridRecommender(PairMaxRecommender):
             validation_queries,
         )
 
-        text = self._side.text if self._side is not None else None
+        side_text = self._side.text if self._side is not None else None
+        text = side_text.astype(np.float64) if side_text is not None else None
         self.learned.fit(baskets, self._side)
         result = self.learned.result
         if self.weights is None:
@@ -122,7 +123,7 @@ class HybridRecommender(PairMaxRecommender):
                         fit, baskets.order_ids[: fit.shape[0]], baskets.product_ids
                     )
                 ),
-                product_vectors(result.model, result.fit_graph),
+                product_vectors(result.model, result.fit_graph).astype(np.float64),
                 text,
             )
             rng = np.random.default_rng(result.config.seed)

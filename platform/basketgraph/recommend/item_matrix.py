@@ -14,7 +14,7 @@ from basketgraph.recommend._baskets import (
     require_fitted,
     score_in_chunks,
 )
-from basketgraph.recommend.base import FloatArray, Recommender
+from basketgraph.recommend.base import UNSCORED, FloatArray, Recommender
 
 
 class ItemMatrixRecommender(Recommender):
@@ -32,6 +32,7 @@ class ItemMatrixRecommender(Recommender):
         """Create an unfitted recommender."""
         super().__init__()
         self._weights: sparse.csr_array | None = None
+        self._exact = False
 
     def _fit(self, baskets: BasketMatrix) -> None:
         """Learn ``W`` from ``baskets``."""
@@ -40,6 +41,9 @@ class ItemMatrixRecommender(Recommender):
         weights.eliminate_zeros()
         weights.sort_indices()
         self._weights = weights
+        # Whole-number weights (counts) sum exactly in any order, so a basket's
+        # held-out queries can share one sum (score_held_out).
+        self._exact = bool(np.all(weights.data == np.round(weights.data)))
 
     @abstractmethod
     def _fit_weights(self, baskets: BasketMatrix) -> sparse.csr_array:
@@ -89,6 +93,37 @@ class ItemMatrixRecommender(Recommender):
         indicator = basket_indicator(baskets, self.num_products)
 
         return score_in_chunks(indicator, lambda block: block @ weights)
+
+    def score_held_out(self, baskets: Sequence[Sequence[int]]) -> FloatArray:
+        """Score every basket without each of its products, one sum per basket.
+
+        Without product ``t`` a basket scores its sum minus ``t``'s row of ``W``;
+        a candidate stays scored while another product has evidence for it. Used
+        when ``W`` holds whole numbers, which subtract exactly; otherwise each
+        query is summed on its own, as :meth:`score_baskets` does.
+        """
+        if not self._exact:
+            return super().score_held_out(baskets)
+        weights = self.weights
+        basket_indicator(baskets, self.num_products)  # names a bad column's basket
+        rows = sum(len(b) for b in baskets)
+        scores = np.empty((rows, self.num_products), dtype=np.float64)
+        row = 0
+        for basket in baskets:
+            size = len(basket)
+            if len(set(basket)) < size:  # a repeated product counts once
+                scores[row : row + size] = super().score_held_out([basket])
+                row += size
+                continue
+            block = weights[list(basket)].toarray()  # [size, num_products]
+            evidence = (block != 0).sum(axis=0)
+            held = block.sum(axis=0)[None, :] - block
+            left = evidence[None, :] - (block != 0)
+            held[left == 0] = UNSCORED
+            scores[row : row + size] = held
+            row += size
+
+        return scores
 
     def basket_weights(self, columns: Sequence[int], candidate: int) -> list[float]:
         """Return ``W[b, candidate]`` for each ``b`` in ``columns``, 0 if unstored."""

@@ -47,20 +47,23 @@ class LearnedRecommender(PairMaxRecommender):
             )
         self.config = TrainConfig(model=self.model_name, **params)
         self.result: Any = None
-        self._vectors: npt.NDArray[np.float32] | None = None
+        self._vectors: npt.NDArray[np.float64] | None = None
 
     def _fit(self, baskets: BasketMatrix) -> None:
         from basketgraph.gnn.training import product_vectors, train_model
 
         self.result = train_model(baskets, self._side, self.config)
-        self._vectors = product_vectors(self.result.model, self.result.graph)
+        # In float64, so that a product's scores do not depend on how many
+        # products are scored with it (float32 products round by block size).
+        vectors = product_vectors(self.result.model, self.result.graph)
+        self._vectors = vectors.astype(np.float64)
 
     def check_fitted(self) -> None:
         """Raise :class:`~basketgraph.exceptions.NotFittedError` unless fitted."""
         require_fitted(self._vectors, self.name)
 
     @property
-    def vectors(self) -> npt.NDArray[np.float32]:
+    def vectors(self) -> npt.NDArray[np.float64]:
         """``[num_products, channels]`` unit product vectors."""
         return require_fitted(self._vectors, self.name)
 

@@ -69,6 +69,7 @@ class PairMaxRecommender(Recommender):
         the basket's pair scores serves all its held-out queries.
         """
         self.check_fitted()
+        basket_indicator(baskets, self.num_products)  # names a bad column's basket
         rows = sum(len(b) for b in baskets)
         scores = np.empty((rows, self.num_products), dtype=np.float64)
         row = 0
@@ -78,8 +79,9 @@ class PairMaxRecommender(Recommender):
                 scores[row : row + size] = -np.inf
                 row += size
                 continue
-            columns = basket_columns(basket, self.num_products)
-            pairs = self.pair_scores(columns.tolist())  # [size, num_products]
+            # Row t is basket[t], repeats included: a repeated product still
+            # gives the maximum when one of its copies is held out.
+            pairs = self.pair_scores([int(c) for c in basket])  # [size, num_products]
             top2 = np.argpartition(-pairs, 1, axis=0)[:2]  # [2, num_products]
             best = np.take_along_axis(pairs, top2, axis=0)
             order = np.argsort(-best, axis=0, kind="stable")
@@ -184,7 +186,7 @@ class TextRecommender(PairMaxRecommender):
     def __init__(self) -> None:
         """Create an unfitted recommender."""
         super().__init__()
-        self._text: npt.NDArray[np.float32] | None = None
+        self._text: npt.NDArray[np.float64] | None = None
 
     def _fit(self, baskets: BasketMatrix) -> None:
         if self._side is None or self._side.text is None:
@@ -192,7 +194,7 @@ class TextRecommender(PairMaxRecommender):
                 "The text recommender needs product text embeddings; run "
                 "`basketgraph embed` on the dataset first."
             )
-        self._text = self._side.text
+        self._text = self._side.text.astype(np.float64)
 
     def check_fitted(self) -> None:
         """Raise :class:`~basketgraph.exceptions.NotFittedError` unless fitted."""

@@ -166,3 +166,17 @@ def test_a_basket_of_unsold_products_is_answered_by_popularity_only(
         assert np.isfinite(scores).all()
     else:
         assert (scores == UNSCORED).all()
+
+
+def test_score_held_out_equals_scoring_each_held_out_basket(
+    make: MakeRecommender, random_baskets: BasketMatrix, query_baskets: list[list[int]]
+) -> None:
+    recommender = make().fit(random_baskets)
+    baskets = [b for b in query_baskets if b]
+    contexts = [b[:t] + b[t + 1 :] for b in baskets for t in range(len(b))]
+
+    shared = recommender.score_held_out(baskets)
+
+    np.testing.assert_allclose(
+        shared, recommender.score_baskets(contexts), rtol=1e-12, atol=1e-12
+    )
