@@ -152,10 +152,10 @@ def test_learned_methods_are_judged_on_the_same_split(
 
     results = summary.results
     assert set(results) == set(methods)
-    popularity = results["popularity"]["completion"]["NDCG@10"]
-    for method in ("gcn", "hybrid"):
-        assert results[method]["completion"]["NDCG@10"] > popularity
-        assert (
-            results[method]["completion"]["queries"]
-            == (results["popularity"]["completion"]["queries"])
-        )
+    ndcg = {m: r["completion"]["NDCG@10"] for m, r in results.items()}
+    queries = {r["completion"]["queries"] for r in results.values()}
+    assert len(queries) == 1
+    # Random ranking of 300 products scores about 0.01; text alone is about that
+    # here, since the planted pairs are not alike in their titles.
+    assert ndcg["gcn"] > 0.03, ndcg
+    assert ndcg["hybrid"] > max(ndcg["popularity"], ndcg["gcn"]), ndcg

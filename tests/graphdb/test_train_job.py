@@ -193,7 +193,7 @@ def test_the_hybrid_writes_complements_and_substitutes(
     complements = associated(driver, dataset, "complement")
     substitutes = associated(driver, dataset, "substitute")
     assert complements and substitutes
-    assert summary.weights is not None and len(summary.weights) == 3
+    assert summary.weights is not None and len(summary.weights) == 4
     found = {(r["product"], r["partner"]) for r in complements}
     planted = {tuple(pair) for pair in truth.complement_pairs}
     assert len(found & planted) >= len(planted) // 2

@@ -22,8 +22,13 @@ from basketgraph.recommend.learned import (
 )
 from basketgraph.recommend.pairmax import PairMaxRecommender, co_purchase_cosine
 
+#: ``(co-purchase, learned, text, popularity)`` weights of the hybrid.
+Weights = tuple[float, float, float, float]
 #: Weights tried for the learned and the text component (co-purchase weighs 1).
-WEIGHT_GRID = (0.0, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0)
+WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+TEXT_GRID = (0.0, 0.1, 0.25, 0.5)
+#: Weights tried for popularity (log sales over the best seller's, in [0, 1]).
+POPULARITY_GRID = (0.0, 0.05, 0.1, 0.2)
 #: Text similarity from which two products count as alike.
 ALIKE = 0.75
 _LEARNED: dict[str, type[LearnedRecommender]] = {
@@ -43,17 +48,20 @@ class Components:
     learned: npt.NDArray[np.float64]
     #: ``[n, d]`` unit text vectors, zero rows where a product has no text.
     text: npt.NDArray[np.float64] | None
+    #: ``[n]`` ``log1p`` of each product's baskets over the best seller's.
+    popularity: npt.NDArray[np.float64]
 
     def rows(self, products: Sequence[int]) -> tuple[FloatArray, ...]:
         """Return each component's ``[len(products), n]`` pair scores."""
         index = list(products)
         cosine = np.asarray(self.cosine[index].toarray(), dtype=np.float64)
         learned = np.asarray(self.learned[index] @ self.learned.T, dtype=np.float64)
+        popularity = self.popularity[None, :]
         if self.text is None:
-            return cosine, learned, np.zeros_like(cosine)
+            return cosine, learned, np.zeros_like(cosine), popularity
         text = np.asarray(self.text[index] @ self.text.T, dtype=np.float64)
 
-        return cosine, learned, text
+        return cosine, learned, text, popularity
 
 
 class HybridRecommender(PairMaxRecommender):
@@ -62,6 +70,7 @@ class HybridRecommender(PairMaxRecommender):
     .. math::
         \mathrm{sim}(i, j) = w_c \cos_{\mathrm{co}}(i, j)
             + w_l \cos_{\mathrm{learned}}(i, j) + w_t \cos_{\mathrm{text}}(i, j)
+            + w_p \frac{\log(1 + n_j)}{\log(1 + \max_k n_k)}
 
     and a basket scores a candidate by its best pair, as every
     :class:`~basketgraph.recommend.pairmax.PairMaxRecommender`. The weights are
@@ -75,7 +84,7 @@ class HybridRecommender(PairMaxRecommender):
     Args:
         model (str): Learned component: ``"gcn"``, ``"gat"`` or ``"lightgcn"``
             (default: ``"gcn"``).
-        weights (tuple[float, float, float], optional): Fixed ``(w_c, w_l, w_t)``
+        weights (Weights, optional): Fixed ``(w_c, w_l, w_t, w_p)``
             instead of fitted ones.
         **params: Training parameters of the learned component
             (:class:`~basketgraph.gnn.training.TrainConfig`).
@@ -87,7 +96,7 @@ class HybridRecommender(PairMaxRecommender):
     def __init__(
         self,
         model: str = "gcn",
-        weights: tuple[float, float, float] | None = None,
+        weights: Weights | None = None,
         **params: Any,
     ) -> None:
         """Keep the parameters; everything is fitted in :meth:`fit`."""
@@ -125,6 +134,7 @@ class HybridRecommender(PairMaxRecommender):
                 ),
                 product_vectors(result.model, result.fit_graph).astype(np.float64),
                 text,
+                _log_popularity(fit),
             )
             rng = np.random.default_rng(result.config.seed)
             queries = validation_queries(
@@ -134,7 +144,10 @@ class HybridRecommender(PairMaxRecommender):
                 before, queries.contexts, queries.targets
             )
         self._components = Components(
-            co_purchase_cosine(baskets), self.learned.vectors, text
+            co_purchase_cosine(baskets),
+            self.learned.vectors,
+            text,
+            _log_popularity(sparse.csr_array(baskets.matrix)),
         )
         self._counts = _co_purchase_counts(baskets)
 
@@ -163,7 +176,7 @@ class HybridRecommender(PairMaxRecommender):
         its learned partners, which is how a new product gets complements.
         """
         assert self.weights is not None
-        cosine, learned, text = self.components.rows(products)
+        cosine, learned, text, _ = self.components.rows(products)
         observed, expected = self._observed_expected(products)
         scores = self.weights[0] * cosine + self.weights[1] * learned
         scores[(text >= ALIKE) | ((expected >= 1.0) & (observed < expected))] = -np.inf
@@ -193,7 +206,7 @@ class HybridRecommender(PairMaxRecommender):
         together score their text similarity. Pairs below :data:`ALIKE` score
         ``-inf``.
         """
-        _, _, text = self.components.rows(products)
+        _, _, text, _ = self.components.rows(products)
         observed, expected = self._observed_expected(products)
         ratio = np.divide(
             observed, expected, out=np.zeros_like(observed), where=expected > 0
@@ -222,16 +235,29 @@ class HybridRecommender(PairMaxRecommender):
             "co_purchase_cosine": float(parts[0][best]),
             "learned_score": float(parts[1][best]),
             "text_similarity": float(parts[2][best]),
+            "popularity": float(parts[3][0]),
             "weights": list(self.weights),
         }
 
 
-def _weigh(
-    rows: tuple[FloatArray, ...], weights: tuple[float, float, float]
-) -> FloatArray:
-    cosine, learned, text = rows
+def _weigh(rows: tuple[FloatArray, ...], weights: Weights) -> FloatArray:
+    cosine, learned, text, popularity = rows
 
-    return weights[0] * cosine + weights[1] * learned + weights[2] * text
+    return (
+        weights[0] * cosine
+        + weights[1] * learned
+        + weights[2] * text
+        + weights[3] * popularity
+    )
+
+
+def _log_popularity(matrix: sparse.csr_array) -> npt.NDArray[np.float64]:
+    indicator = matrix.astype(np.float64, copy=True)
+    indicator.data[:] = 1.0
+    counts = np.log1p(np.asarray(indicator.sum(axis=0)).ravel())
+    top = counts.max(initial=0.0)
+
+    return counts / top if top > 0 else counts
 
 
 def _co_purchase_counts(
@@ -249,17 +275,21 @@ def fit_weights(
     components: Components,
     contexts: list[list[int]],
     targets: npt.NDArray[np.int64],
-) -> tuple[tuple[float, float, float], list[dict[str, float]]]:
+) -> tuple[Weights, list[dict[str, float]]]:
     """Choose the weights that complete the validation baskets best (NDCG@10).
 
-    Every pair of learned and text weights of :data:`WEIGHT_GRID` is tried with
-    co-purchase weighing 1, and the learned and text components alone too.
+    Every combination of :data:`WEIGHT_GRID` (learned), :data:`TEXT_GRID` and
+    :data:`POPULARITY_GRID` is tried with co-purchase weighing 1, and the learned
+    and text components alone too.
 
     Returns:
         tuple: The best ``(w_c, w_l, w_t)``, and every weighting with its score.
     """
-    candidates = [(1.0, wl, wt) for wl, wt in itertools.product(WEIGHT_GRID, repeat=2)]
-    candidates += [(0.0, 1.0, 0.0), (0.0, 0.0, 1.0)]
+    candidates: list[Weights] = [
+        (1.0, wl, wt, wp)
+        for wl, wt, wp in itertools.product(WEIGHT_GRID, TEXT_GRID, POPULARITY_GRID)
+    ]
+    candidates += [(0.0, 1.0, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0)]
     gains = np.zeros(len(candidates))
     for context, target in zip(contexts, targets.tolist(), strict=True):
         rows = components.rows(context)
@@ -271,7 +301,13 @@ def fit_weights(
                 gains[c] += 1.0 / np.log2(rank + 1)
     gains /= max(len(contexts), 1)
     search = [
-        {"co_purchase": w[0], "learned": w[1], "text": w[2], "ndcg@10": float(g)}
+        {
+            "co_purchase": w[0],
+            "learned": w[1],
+            "text": w[2],
+            "popularity": w[3],
+            "ndcg@10": float(g),
+        }
         for w, g in zip(candidates, gains, strict=True)
     ]
     best = candidates[int(np.argmax(gains))]
