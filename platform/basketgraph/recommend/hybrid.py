@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from basketgraph.gnn.graph import build_product_graph
 from basketgraph.mining.baskets import BasketMatrix
 from basketgraph.recommend._baskets import basket_columns, check_product, require_fitted
 from basketgraph.recommend.base import FloatArray
@@ -108,6 +109,7 @@ class HybridRecommender(PairMaxRecommender):
             )
         self.learned = _LEARNED[model](**params)
         self.weights = weights
+        self._offered: list[LearnedRecommender] = []
         self._components: Components | None = None
         #: Validation NDCG@10 of every weighting tried, when they were fitted.
         self.weight_search: list[dict[str, float]] = []
@@ -121,7 +123,8 @@ class HybridRecommender(PairMaxRecommender):
 
         side_text = self._side.text if self._side is not None else None
         text = side_text.astype(np.float64) if side_text is not None else None
-        self.learned.fit(baskets, self._side)
+        if not self._reusable(baskets):
+            self.learned.fit(baskets, self._side)
         result = self.learned.result
         if self.weights is None:
             matrix = sparse.csr_array(baskets.matrix)
@@ -150,6 +153,32 @@ class HybridRecommender(PairMaxRecommender):
             _log_popularity(sparse.csr_array(baskets.matrix)),
         )
         self._counts = _co_purchase_counts(baskets)
+
+    def use_fitted(self, learned: LearnedRecommender) -> None:
+        """Offer a fitted learned model to reuse instead of training one in :meth:`fit`.
+
+        One is used only if it has the same configuration as this hybrid's and
+        was fitted on the same data (the same graph hash); otherwise :meth:`fit`
+        trains its own, as always.
+        """
+        self._offered.append(learned)
+
+    def _reusable(self, baskets: BasketMatrix) -> bool:
+        config = self.learned.config
+        matching = [
+            o for o in self._offered if o.result is not None and o.config == config
+        ]
+        if not matching:
+            return False
+        graph = build_product_graph(
+            baskets, self._side, config.graph_top_k, config.min_count
+        )
+        for offered in matching:
+            if offered.result.graph.data_hash == graph.data_hash:
+                self.learned = offered
+                return True
+
+        return False
 
     def check_fitted(self) -> None:
         """Raise :class:`~basketgraph.exceptions.NotFittedError` unless fitted."""
