@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import ServiceUnavailable
 
@@ -10,13 +12,15 @@ from basketgraph.exceptions import StoreUnavailableError
 from basketgraph.graphdb.server import read_password
 
 
-def connect(settings: Settings, *, verify: bool = True) -> Driver:
+def connect(settings: Settings, *, verify: bool = True, **config: Any) -> Driver:
     """Open a driver to the configured Neo4j server.
 
     Args:
         settings (Settings): Address and credentials; without ``NEO4J_PASSWORD``
             the local server's stored password is used.
         verify (bool): Check now that the server answers (default: ``True``).
+        **config (Any): Further driver options, such as
+            ``max_transaction_retry_time`` (default: the driver's).
 
     Returns:
         Driver: An open driver; the caller closes it.
@@ -31,6 +35,7 @@ def connect(settings: Settings, *, verify: bool = True) -> Driver:
         # Deprecation and performance hints go to the server's query log; a user
         # of the command line cannot act on them.
         notifications_min_severity="OFF",
+        **config,
     )
     if verify:
         try:

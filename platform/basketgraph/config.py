@@ -70,6 +70,14 @@ class Settings:
     #: Text encoder of ``basketgraph embed``: empty for the bundled
     #: all-MiniLM-L6-v2, or the folder of another sentence-transformers model.
     text_encoder: str | None = None
+    #: Port of the API and console (``basketgraph serve``) on 127.0.0.1.
+    web_port: int = 8000
+    #: Whether the API answers reads without an API key. Off by default: a shop's
+    #: purchase associations are its business data. Writes always need a key.
+    api_anonymous_read: bool = False
+    #: Key that signs the console's session cookies; when empty, a random one kept
+    #: under ``home`` (``web-secret``).
+    web_secret_key: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         """Fill the derived defaults and check what cannot work."""
@@ -120,6 +128,9 @@ class Settings:
         ``BASKETGRAPH_NEO4J_PAGECACHE``, ``BASKETGRAPH_REDIS_PORT``,
         ``BASKETGRAPH_DATASET`` and ``BASKETGRAPH_TEXT_ENCODER``, plus the usual
         ``NEO4J_URI``, ``NEO4J_USER`` and ``NEO4J_PASSWORD``.
+        The API and console read ``BASKETGRAPH_WEB_PORT``,
+        ``BASKETGRAPH_API_ANONYMOUS_READ`` (``1`` or ``0``) and
+        ``BASKETGRAPH_SECRET_KEY``.
 
         Args:
             environ (Mapping[str, str], optional): The variables to read
@@ -136,7 +147,7 @@ class Settings:
         values: dict[str, object] = {}
         if home := env.get(f"{ENV_PREFIX}HOME"):
             values["home"] = Path(home).expanduser()
-        for name in ("neo4j_bolt_port", "neo4j_http_port", "redis_port"):
+        for name in ("neo4j_bolt_port", "neo4j_http_port", "redis_port", "web_port"):
             raw = env.get(f"{ENV_PREFIX}{name.upper()}")
             if raw:
                 values[name] = _parse_port(f"{ENV_PREFIX}{name.upper()}", raw)
@@ -146,6 +157,12 @@ class Settings:
         for name in ("neo4j_uri", "neo4j_user", "neo4j_password"):
             if raw := env.get(name.upper()):
                 values[name] = raw
+        if raw := env.get(f"{ENV_PREFIX}SECRET_KEY"):
+            values["web_secret_key"] = raw
+        if raw := env.get(f"{ENV_PREFIX}API_ANONYMOUS_READ"):
+            values["api_anonymous_read"] = _parse_flag(
+                f"{ENV_PREFIX}API_ANONYMOUS_READ", raw
+            )
 
         return cls(**values)  # type: ignore[arg-type]  # keys are field names above
 
@@ -163,3 +180,12 @@ def _parse_port(variable: str, raw: str) -> int:
         )
 
     return port
+
+
+def _parse_flag(variable: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigurationError(f"{variable}={raw!r} is not a yes or no: give 1 or 0.")
