@@ -15,14 +15,20 @@ from neo4j import Driver
 from basketgraph.config import Settings
 
 REPO = Path(__file__).resolve().parents[1]
-#: Test servers live apart from a developer's own, on ports of their own.
+#: Test servers live apart from a developer's own, on ports of their own. Two test
+#: runs on one machine keep apart by BASKETGRAPH_TEST_SLOT (0, 1, ...): each slot has
+#: its own home folder and ports.
+_SLOT = int(os.environ.get("BASKETGRAPH_TEST_SLOT", "0") or 0)
 TEST_ENV = {
-    "BASKETGRAPH_HOME": str(REPO / ".basketgraph-test"),
-    "BASKETGRAPH_NEO4J_BOLT_PORT": "7697",
-    "BASKETGRAPH_NEO4J_HTTP_PORT": "7484",
+    "BASKETGRAPH_HOME": str(
+        REPO / (".basketgraph-test" + (f"-{_SLOT}" if _SLOT else ""))
+    ),
+    "BASKETGRAPH_NEO4J_BOLT_PORT": str(7697 + 10 * _SLOT),
+    "BASKETGRAPH_NEO4J_HTTP_PORT": str(7484 + 10 * _SLOT),
     "BASKETGRAPH_NEO4J_HEAP": "1g",
     "BASKETGRAPH_NEO4J_PAGECACHE": "512m",
-    "BASKETGRAPH_REDIS_PORT": "6389",
+    "BASKETGRAPH_REDIS_PORT": str(6389 + 10 * _SLOT),
+    "BASKETGRAPH_WEB_PORT": str(8089 + 10 * _SLOT),
 }
 SHARED_DATA = REPO.parent / "shared" / "data"
 
