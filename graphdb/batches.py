@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction, SummaryCounters
@@ -20,12 +20,22 @@ def write_rows(
     query: str,
     rows: Sequence[dict[str, Any]],
     batch: int,
+    on_batch: Callable[[int, int], None] | None = None,
     **params: Any,
 ) -> list[SummaryCounters]:
     """Run ``query`` over ``rows`` (as ``$rows``), ``batch`` rows per transaction.
 
     Each transaction is retried by the driver on transient errors, so ``query`` must
     be safe to run twice on the same rows.
+
+    Args:
+        driver (Driver): An open driver.
+        query (str): The write query, over ``$rows``.
+        rows (Sequence[dict[str, Any]]): The rows.
+        batch (int): Rows per transaction.
+        on_batch (Callable[[int, int], None], optional): Called after each
+            committed batch with the rows written so far and all rows.
+        **params (Any): The query's other parameters.
 
     Returns:
         list[SummaryCounters]: The counters of each batch.
@@ -37,6 +47,8 @@ def write_rows(
             counters.append(
                 session.execute_write(run_counted, query, rows=chunk, **params)
             )
+            if on_batch is not None:
+                on_batch(start + len(chunk), len(rows))
 
     return counters
 

@@ -24,7 +24,7 @@ from neo4j import Driver, ManagedTransaction
 from basketgraph.config import check_dataset_name
 from basketgraph.exceptions import ConfigurationError
 from basketgraph.graphdb.batches import write_rows
-from basketgraph.graphdb.runs import activate_run, fail_run, start_run
+from basketgraph.graphdb.runs import activate_run, start_run, stop_run
 from basketgraph.graphdb.writeback import BATCH, clear_run
 from basketgraph.text import (
     EmbeddingArray,
@@ -159,6 +159,8 @@ def run_embedding(
     encoder: TextEncoder,
     params: EmbedParams | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    run_id: str | None = None,
 ) -> EmbedSummary:
     """Embed the products of ``dataset`` and make the result the active embed run.
 
@@ -171,6 +173,7 @@ def run_embedding(
         progress (Callable[[int], None], optional): Called with the number of
             products encoded so far, after each call of the encoder (default: no
             reports).
+        run_id (str, optional): The run of a job (default: a new run).
 
     Returns:
         EmbedSummary: Counts and timings.
@@ -178,7 +181,7 @@ def run_embedding(
     check_dataset_name(dataset)
     params = params or EmbedParams()
     record = {**asdict(params), "model": encoder.name, "dimensions": encoder.dimensions}
-    run_id = start_run(driver, dataset, "embed", record)
+    run_id = start_run(driver, dataset, "embed", record, run_id)
     summary = EmbedSummary(
         run_id=run_id,
         dataset=dataset,
@@ -189,7 +192,7 @@ def run_embedding(
     try:
         _embed_into(driver, encoder, params, summary, progress)
     except BaseException as e:
-        fail_run(driver, run_id, f"{type(e).__name__}: {e}")
+        stop_run(driver, run_id, e)
         raise
 
     activate_run(driver, run_id, summary.to_dict())

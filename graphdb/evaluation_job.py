@@ -32,8 +32,9 @@ from basketgraph.exceptions import ConfigurationError
 from basketgraph.gnn.graph import ProductSide
 from basketgraph.graphdb.export import BasketFilter, export_baskets
 from basketgraph.graphdb.graph_export import export_side
-from basketgraph.graphdb.runs import activate_run, fail_run, start_run
+from basketgraph.graphdb.runs import activate_run, start_run, stop_run
 from basketgraph.mining.baskets import BasketMatrix
+from basketgraph.progress import StageReport, report_nothing
 from basketgraph.recommend import (
     RECOMMENDERS,
     HybridRecommender,
@@ -101,7 +102,13 @@ class EvaluationSummary:
 
 
 def run_evaluation(
-    driver: Driver, dataset: str, params: EvaluationParams, report_root: Path
+    driver: Driver,
+    dataset: str,
+    params: EvaluationParams,
+    report_root: Path,
+    *,
+    run_id: str | None = None,
+    report: StageReport = report_nothing,
 ) -> EvaluationSummary:
     """Evaluate every method of ``params`` on ``dataset`` and write the report.
 
@@ -110,16 +117,21 @@ def run_evaluation(
         dataset (str): The dataset.
         params (EvaluationParams): Split, methods and cut-offs.
         report_root (Path): The report goes to ``report_root/<run id>``.
+        run_id (str, optional): The run of a job (default: a new run).
+        report (StageReport): Receives each method's name as it is judged, and
+            the share of methods done.
 
     Returns:
         EvaluationSummary: The figures, and the report's files.
     """
     started = time.perf_counter()
-    run_id = start_run(driver, dataset, "evaluate", _params_record(params))
+    run_id = start_run(driver, dataset, "evaluate", _params_record(params), run_id)
     try:
-        summary = _evaluate(driver, dataset, params, report_root / run_id, run_id)
+        summary = _evaluate(
+            driver, dataset, params, report_root / run_id, run_id, report
+        )
     except BaseException as e:
-        fail_run(driver, run_id, f"{type(e).__name__}: {e}")
+        stop_run(driver, run_id, e)
         raise
     summary.seconds = time.perf_counter() - started
     activate_run(driver, run_id, {"results": summary.results, **summary.context})
@@ -128,8 +140,14 @@ def run_evaluation(
 
 
 def _evaluate(
-    driver: Driver, dataset: str, params: EvaluationParams, folder: Path, run_id: str
+    driver: Driver,
+    dataset: str,
+    params: EvaluationParams,
+    folder: Path,
+    run_id: str,
+    report: StageReport,
 ) -> EvaluationSummary:
+    report("export", 0.0)
     train, test, split_text = split_baskets(driver, dataset, params)
     test_baskets, unknown = align(train, test)
     queries = completion_queries(test_baskets, unknown)
@@ -147,7 +165,8 @@ def _evaluate(
     }
     results: dict[str, dict[str, Any]] = {}
     trained: list[LearnedRecommender] = []
-    for name, method_params in params.methods.items():
+    for done, (name, method_params) in enumerate(params.methods.items()):
+        report(name, 0.05 + 0.95 * done / len(params.methods))
         fitted = time.perf_counter()
         recommender = make_recommender(name, **method_params)
         if isinstance(recommender, HybridRecommender):

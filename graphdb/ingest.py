@@ -454,7 +454,8 @@ _ORDER_BODY = """
 SET ord.placed_at = CASE WHEN o.t IS NULL THEN null
                          ELSE datetime({epochMillis: o.t}) END,
     ord.country = o.country,
-    ord.content_hash = o.h
+    ord.content_hash = o.h,
+    ord.written_at = datetime()
 FOREACH (_ IN CASE WHEN o.ret THEN [1] ELSE [] END | SET ord:Return)
 WITH ord, o
 OPTIONAL MATCH (c:Customer {dataset: $dataset, id: o.cust})

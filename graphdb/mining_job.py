@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from neo4j import Driver
 
 from basketgraph.graphdb.export import BasketFilter, export_baskets
-from basketgraph.graphdb.runs import activate_run, fail_run, start_run
-from basketgraph.graphdb.writeback import clear_run, write_pairs, write_rules
+from basketgraph.graphdb.runs import activate_run, start_run, stop_run
+from basketgraph.graphdb.writeback import BATCH, clear_run, write_pairs, write_rules
 from basketgraph.mining.pairs import PartnerTable, pair_statistics
 from basketgraph.mining.rules import RuleSet, mine_rules
+from basketgraph.progress import StageReport, report_nothing
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ class MiningParams:
     min_pair_count: int = 2
     #: Stop with an error rather than produce more rules than this.
     max_rules: int = 1_000_000
+    #: Rows per write transaction of partners and rules.
+    write_batch: int = BATCH
     #: Which baskets and products to mine.
     where: BasketFilter = field(default_factory=BasketFilter)
 
@@ -77,13 +81,22 @@ class MiningSummary:
         return {**asdict(self), "seconds": round(self.seconds, 2)}
 
 
-def run_mining(driver: Driver, dataset: str, params: MiningParams) -> MiningSummary:
+def run_mining(
+    driver: Driver,
+    dataset: str,
+    params: MiningParams,
+    *,
+    run_id: str | None = None,
+    report: StageReport = report_nothing,
+) -> MiningSummary:
     """Mine ``dataset`` and make the result the active mining run.
 
     Args:
         driver (Driver): An open driver.
         dataset (str): The dataset to mine.
         params (MiningParams): Supports, limits and filters.
+        run_id (str, optional): The run of a job (default: a new run).
+        report (StageReport): Receives each stage and the share done.
 
     Returns:
         MiningSummary: Counts and timings.
@@ -92,12 +105,12 @@ def run_mining(driver: Driver, dataset: str, params: MiningParams) -> MiningSumm
         basketgraph.mining.rules.MiningLimitError: If a limit on rules or itemsets
             is hit; the run is recorded as failed.
     """
-    run_id = start_run(driver, dataset, "mine", _params_record(params))
+    run_id = start_run(driver, dataset, "mine", _params_record(params), run_id)
     summary = MiningSummary(run_id=run_id, dataset=dataset)
     try:
-        _mine_into(driver, dataset, params, summary)
+        _mine_into(driver, dataset, params, summary, report)
     except BaseException as e:
-        fail_run(driver, run_id, f"{type(e).__name__}: {e}")
+        stop_run(driver, run_id, e)
         raise
     activate_run(driver, run_id, summary.to_dict())
     logger.info("Mining run %s of %s is active: %s", run_id, dataset, summary)
@@ -106,13 +119,19 @@ def run_mining(driver: Driver, dataset: str, params: MiningParams) -> MiningSumm
 
 
 def _mine_into(
-    driver: Driver, dataset: str, params: MiningParams, summary: MiningSummary
+    driver: Driver,
+    dataset: str,
+    params: MiningParams,
+    summary: MiningSummary,
+    report: StageReport,
 ) -> None:
+    report("export", 0.0)
     started = time.perf_counter()
     baskets = export_baskets(driver, dataset, params.where)
     summary.baskets, summary.products = baskets.num_orders, baskets.num_products
     summary.seconds_export = time.perf_counter() - started
 
+    report("mining", 0.1)
     started = time.perf_counter()
     pairs = pair_statistics(baskets)
     partners = pairs.top_partners(
@@ -128,13 +147,25 @@ def _mine_into(
     summary.pairs, summary.rules = len(pairs), len(rules)
     summary.seconds_mining = time.perf_counter() - started
 
+    report("writing", 0.4)
     started = time.perf_counter()
     clear_run(driver, dataset, summary.run_id)
+    pair_rows, rows = partner_rows(partners), rule_rows(rules)
+    total = max(len(pair_rows) + len(rows), 1)
+
+    def written(offset: int) -> Callable[[int, int], None]:
+        return lambda done, _: report("writing", 0.4 + 0.6 * (offset + done) / total)
+
     summary.partners_written = write_pairs(
-        driver, dataset, summary.run_id, partner_rows(partners)
+        driver, dataset, summary.run_id, pair_rows, params.write_batch, written(0)
     )
     summary.rules_written = write_rules(
-        driver, dataset, summary.run_id, rule_rows(rules)
+        driver,
+        dataset,
+        summary.run_id,
+        rows,
+        params.write_batch,
+        written(len(pair_rows)),
     )
     summary.seconds_writing = time.perf_counter() - started
 

@@ -17,19 +17,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from neo4j import Driver
 
-from basketgraph.exceptions import ConfigurationError
+from basketgraph.exceptions import ConfigurationError, SourceError
 from basketgraph.graphdb.batches import write_rows
 from basketgraph.graphdb.export import BasketFilter
 from basketgraph.graphdb.graph_export import export_training_data
-from basketgraph.graphdb.runs import activate_run, fail_run, start_run
+from basketgraph.graphdb.jobs import set_metrics
+from basketgraph.graphdb.runs import activate_run, start_run, stop_run
 from basketgraph.graphdb.writeback import BATCH, clear_run
+from basketgraph.progress import StageReport, report_nothing
 from basketgraph.recommend import HybridRecommender, LearnedRecommender
 from basketgraph.recommend import make_recommender as build
 from basketgraph.recommend.base import FloatArray
@@ -90,6 +92,8 @@ class TrainSummary:
     weights: list[float] | None = None
     associated_written: int = 0
     checkpoint: str = ""
+    #: Each product's scored partners, saved for the write-back.
+    partners: str = ""
     seconds_export: float = 0.0
     seconds_training: float = 0.0
     seconds_writing: float = 0.0
@@ -103,6 +107,13 @@ class TrainSummary:
         """Return the summary as plain data."""
         return {**asdict(self), "seconds": round(self.seconds, 2)}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainSummary:
+        """Return the summary that :meth:`to_dict` gave (the ``seconds`` aside)."""
+        names = {f.name for f in fields(cls)}
+
+        return cls(**{k: v for k, v in data.items() if k in names})
+
 
 def run_training(
     driver: Driver,
@@ -110,8 +121,13 @@ def run_training(
     params: TrainParams,
     model_root: Path,
     progress: Callable[[str], None] | None = None,
+    *,
+    run_id: str | None = None,
 ) -> TrainSummary:
     """Train ``params.model`` on ``dataset``, write its partners, make it active.
+
+    The two halves, :func:`train_model` and :func:`write_back`, are also jobs of
+    their own (training on a CPU or GPU worker, writing on an I/O worker).
 
     Args:
         driver (Driver): An open driver.
@@ -121,20 +137,111 @@ def run_training(
             ``model_root/<dataset>/<run id>.pt``.
         progress (Callable[[str], None], optional): Called with the name of each
             stage as it starts (default: no reports).
+        run_id (str, optional): The run of a job (default: a new run).
 
     Returns:
         TrainSummary: Counts, validation figures and timings.
     """
+    report = _stages(progress or _silent)
+    summary = train_model(driver, dataset, params, model_root, run_id, report)
+    write_back(driver, summary, report=report)
+
+    return summary
+
+
+def _stages(progress: Callable[[str], None]) -> StageReport:
+    """Turn a stage-name callback into a :data:`StageReport` told of changes."""
+    last: list[str] = []
+
+    def report(stage: str, done: float) -> None:
+        if not last or last[-1] != stage:
+            last.append(stage)
+            progress(stage)
+
+    return report
+
+
+def train_model(
+    driver: Driver,
+    dataset: str,
+    params: TrainParams,
+    model_root: Path,
+    run_id: str | None = None,
+    report: StageReport = report_nothing,
+) -> TrainSummary:
+    """Export, train and save ``params.model``; the run stays ``running``.
+
+    Besides the checkpoint it saves each product's scored partners to
+    ``<checkpoint>.partners.parquet``, so that :func:`write_back` only writes.
+    The summary so far is stored as the run's metrics.
+
+    Returns:
+        TrainSummary: Counts, validation figures, timings and the files.
+    """
     kind = "hybrid" if params.model == "hybrid" else "train"
-    run_id = start_run(driver, dataset, kind, _params_record(params))
+    run_id = start_run(driver, dataset, kind, _params_record(params), run_id)
     summary = TrainSummary(run_id=run_id, dataset=dataset, model=params.model)
     try:
-        _train_into(driver, params, model_root, summary, progress or _silent)
+        _train_into(driver, params, model_root, summary, report)
     except BaseException as e:
-        fail_run(driver, run_id, f"{type(e).__name__}: {e}")
+        stop_run(driver, run_id, e)
         raise
-    activate_run(driver, run_id, summary.to_dict())
-    logger.info("Training run %s of %s is active: %s", run_id, dataset, summary)
+    set_metrics(driver, run_id, summary.to_dict())
+    logger.info("Training run %s of %s is trained: %s", run_id, dataset, summary)
+
+    return summary
+
+
+def write_back(
+    driver: Driver,
+    summary: TrainSummary,
+    *,
+    batch: int = BATCH,
+    activate: bool = True,
+    report: StageReport = report_nothing,
+) -> TrainSummary:
+    """Write a trained run's partners as ``ASSOCIATED`` and make the run active.
+
+    What the run wrote before is deleted first, so a write-back retried after its
+    worker died never duplicates a relationship.
+
+    Args:
+        driver (Driver): An open driver.
+        summary (TrainSummary): What :func:`train_model` returned (or stored as
+            the run's metrics).
+        batch (int): Relationships per transaction (default: :data:`BATCH`).
+        activate (bool): Make the run active when written (default: ``True``);
+            ``False`` leaves it ``running`` for the caller to decide.
+        report (StageReport): Receives ``writing`` and the share written.
+
+    Returns:
+        TrainSummary: ``summary`` with the relationships written and the time.
+    """
+    report("writing", 0.9)
+    started = time.perf_counter()
+    try:
+        rows = read_partners(Path(summary.partners))
+        clear_run(driver, summary.dataset, summary.run_id)
+        batches = write_rows(
+            driver,
+            _ASSOCIATED,
+            rows,
+            batch,
+            on_batch=lambda done, total: report("writing", 0.9 + 0.1 * done / total),
+            dataset=summary.dataset,
+            run_id=summary.run_id,
+            model=summary.model,
+        )
+        summary.associated_written = sum(c.relationships_created for c in batches)
+        summary.seconds_writing = time.perf_counter() - started
+    except BaseException as e:
+        stop_run(driver, summary.run_id, e)
+        raise
+    if activate:
+        activate_run(driver, summary.run_id, summary.to_dict())
+        logger.info("Training run %s is active: %s", summary.run_id, summary)
+    else:
+        set_metrics(driver, summary.run_id, summary.to_dict())
 
     return summary
 
@@ -148,11 +255,11 @@ def _train_into(
     params: TrainParams,
     model_root: Path,
     summary: TrainSummary,
-    progress: Callable[[str], None],
+    report: StageReport,
 ) -> None:
     from basketgraph.gnn.checkpoint import save_checkpoint
 
-    progress("export")
+    report("export", 0.0)
     started = time.perf_counter()
     export = export_training_data(driver, summary.dataset, params.where)
     summary.baskets = export.baskets.num_orders
@@ -160,7 +267,7 @@ def _train_into(
     summary.data_hash = export.data_hash
     summary.seconds_export = time.perf_counter() - started
 
-    progress("training")
+    report("training", 0.1)
     started = time.perf_counter()
     recommender = build(params.model, **params.train)
     assert isinstance(recommender, PairMaxRecommender)  # every model of MODELS
@@ -189,25 +296,50 @@ def _train_into(
             },
         )
     )
+
+    report("scoring", 0.8)
+    skus = [str(s) for s in export.baskets.product_ids]
+    rows = [
+        row
+        for kind, scorer in _scorers(recommender)
+        for row in partner_rows(skus, scorer, params.top_k, kind)
+    ]
+    summary.partners = str(save_partners(path.with_suffix(".partners.parquet"), rows))
     summary.seconds_training = time.perf_counter() - started
 
-    progress("writing")
-    started = time.perf_counter()
-    skus = [str(s) for s in export.baskets.product_ids]
-    clear_run(driver, summary.dataset, summary.run_id)
-    for kind, scorer in _scorers(recommender):
-        rows = list(partner_rows(skus, scorer, params.top_k, kind))
-        batches = write_rows(
-            driver,
-            _ASSOCIATED,
-            rows,
-            BATCH,
-            dataset=summary.dataset,
-            run_id=summary.run_id,
-            model=params.model,
+
+def save_partners(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """Write partner rows (``product``, ``partner``, ``score``, ``rank``, ``kind``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = ("product", "partner", "score", "rank", "kind")
+    table = pa.table({name: [row[name] for row in rows] for name in columns})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    pq.write_table(table, partial)
+    partial.replace(path)
+
+    return path
+
+
+def read_partners(path: Path) -> list[dict[str, Any]]:
+    """Read what :func:`save_partners` wrote.
+
+    Raises:
+        SourceError: If the file is gone (the model folder was cleared, or the
+            worker that writes back does not share it with the one that trained).
+    """
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise SourceError(
+            f"The scored partners {str(path)!r} are missing: train the model again, "
+            "and give every worker the same BASKETGRAPH_HOME (or a shared folder)."
         )
-        summary.associated_written += sum(c.relationships_created for c in batches)
-    summary.seconds_writing = time.perf_counter() - started
+    rows: list[dict[str, Any]] = pq.read_table(path).to_pylist()
+
+    return rows
 
 
 def _scorers(

@@ -8,7 +8,7 @@ duplicates a relationship.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from neo4j import Driver
@@ -67,7 +67,12 @@ def clear_run(driver: Driver, dataset: str, run_id: str) -> int:
 
 
 def write_pairs(
-    driver: Driver, dataset: str, run_id: str, rows: Sequence[dict[str, Any]]
+    driver: Driver,
+    dataset: str,
+    run_id: str,
+    rows: Sequence[dict[str, Any]],
+    batch: int = BATCH,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> int:
     """Write ``(:Product)-[:BOUGHT_WITH]->(:Product)`` for each row.
 
@@ -77,15 +82,23 @@ def write_pairs(
         run_id (str): The run the relationships belong to.
         rows (Sequence[dict[str, Any]]): Each with ``product`` and ``partner`` skus
             and ``stats``, a map of the relationship's properties.
+        batch (int): Rows per transaction (default: :data:`BATCH`).
+        on_batch (Callable[[int, int], None], optional): Called after each batch
+            with the rows written so far and all rows.
 
     Returns:
         int: Relationships created.
     """
-    return _write(driver, _PAIRS, dataset, run_id, rows)
+    return _write(driver, _PAIRS, dataset, run_id, rows, batch, on_batch)
 
 
 def write_rules(
-    driver: Driver, dataset: str, run_id: str, rows: Sequence[dict[str, Any]]
+    driver: Driver,
+    dataset: str,
+    run_id: str,
+    rows: Sequence[dict[str, Any]],
+    batch: int = BATCH,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> int:
     """Write ``(:Rule)`` nodes with ``ANTECEDENT`` and ``CONSEQUENT`` relationships.
 
@@ -95,11 +108,16 @@ def write_rules(
         run_id (str): The run the rules belong to.
         rows (Sequence[dict[str, Any]]): Each with an ``id`` unique in the run,
             ``antecedent`` (skus), ``consequent`` (a sku) and ``stats``.
+        batch (int): Rows per transaction (default: :data:`BATCH`).
+        on_batch (Callable[[int, int], None], optional): Called after each batch
+            with the rows written so far and all rows.
 
     Returns:
         int: Rules created.
     """
-    return _write(driver, _RULES, dataset, run_id, rows, count_nodes=True)
+    return _write(
+        driver, _RULES, dataset, run_id, rows, batch, on_batch, count_nodes=True
+    )
 
 
 def _write(
@@ -108,9 +126,13 @@ def _write(
     dataset: str,
     run_id: str,
     rows: Sequence[dict[str, Any]],
+    batch: int,
+    on_batch: Callable[[int, int], None] | None,
     count_nodes: bool = False,
 ) -> int:
-    batches = write_rows(driver, query, rows, BATCH, dataset=dataset, run_id=run_id)
+    batches = write_rows(
+        driver, query, rows, batch, on_batch, dataset=dataset, run_id=run_id
+    )
 
     return sum(
         c.nodes_created if count_nodes else c.relationships_created for c in batches

@@ -6,6 +6,7 @@ callers (the command line, and later the workers and the API) can decide what to
     BasketgraphError
     +-- ConfigurationError      settings that cannot work; raised at startup
     +-- NotFittedError          a recommender scored before it was fitted
+    +-- JobCancelledError       a job stopped because its cancellation was asked for
     +-- InputError              the data given to us is wrong; never retried
     |   +-- UnknownFormatError  no reader for the --format given
     |   +-- SourceError         a file is missing, unreadable or lacks columns
@@ -13,8 +14,10 @@ callers (the command line, and later the workers and the API) can decide what to
     |   `-- MiningLimitError    mining would pass a limit on rules, itemsets or time
     `-- ServiceError            a service we run or talk to misbehaves
         +-- ServerStartError    Neo4j or Redis did not come up
-        `-- StoreUnavailableError
-                                Neo4j cannot be reached now; retryable
+        +-- StoreUnavailableError
+        |                       Neo4j cannot be reached now; retryable
+        `-- BrokerUnavailableError
+                                Redis (Celery's broker) cannot be reached; retryable
 
 Errors from the Neo4j driver itself (``neo4j.exceptions.Neo4jError`` and
 ``DriverError``) are not wrapped where they pass through unchanged: the driver already
@@ -37,6 +40,10 @@ class ConfigurationError(BasketgraphError):
 
 class NotFittedError(BasketgraphError):
     """A recommender was asked to score or explain before :meth:`fit`."""
+
+
+class JobCancelledError(BasketgraphError):
+    """A job stopped at a progress report because its cancellation was asked for."""
 
 
 class InputError(BasketgraphError):
@@ -108,5 +115,11 @@ class ServerStartError(ServiceError):
 
 class StoreUnavailableError(ServiceError):
     """Neo4j cannot be reached right now."""
+
+    retryable = True
+
+
+class BrokerUnavailableError(ServiceError):
+    """Redis, the workers' broker, cannot be reached right now."""
 
     retryable = True

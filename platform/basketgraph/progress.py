@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from tqdm import tqdm
+
+#: Receives the stage a job is in and the share of the whole job done, in [0, 1].
+StageReport = Callable[[str, float], None]
+
+
+def report_nothing(stage: str, done: float) -> None:
+    """Report nothing: the default :data:`StageReport`."""
 
 
 class Progress(Protocol):
