@@ -35,7 +35,8 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 @contextmanager
-def _driver(settings: Settings) -> Iterator[Driver]:
+def open_driver(settings: Settings) -> Iterator[Driver]:
+    """Open a driver to the configured Neo4j for one command, and close it."""
     from basketgraph.graphdb.connection import connect
 
     driver = connect(settings)
@@ -120,7 +121,7 @@ def neo4j_start(ctx: click.Context, timeout: float) -> None:
     settings = _settings(ctx)
     server = Neo4jServer(settings)
     started = server.start(timeout=timeout)
-    with _driver(settings) as driver:
+    with open_driver(settings) as driver:
         applied = apply_migrations(driver)
     state = "started" if started else "already running"
     extra = f"; applied migrations {', '.join(applied)}" if applied else ""
@@ -255,7 +256,7 @@ def ingest(
     settings = _settings(ctx)
     dataset = check_dataset_name(dataset or settings.dataset)
     rejects = rejects or default_rejects_path(settings, dataset, path)
-    with _driver(settings) as driver:
+    with open_driver(settings) as driver:
         summary = ingest_file(
             driver,
             path,
@@ -281,11 +282,7 @@ def ingest(
 
 def default_rejects_path(settings: Settings, dataset: str, path: Path) -> Path:
     """Return where the rejects of loading ``path`` into ``dataset`` go by default."""
-    stem = path.name
-    for suffix in (".gz", ".csv", ".parquet", ".txt"):
-        stem = stem.removesuffix(suffix)
-
-    return settings.rejects_dir / dataset / f"{stem}.rejects.csv"
+    return settings.rejects_file(dataset, path)
 
 
 def _parse_day(value: str | None, option: str) -> datetime | None:
@@ -398,7 +395,7 @@ def mine(
             category=category,
         ),
     )
-    with _driver(settings) as driver:
+    with open_driver(settings) as driver:
         summary = run_mining(driver, dataset, params)
     line = (
         f"Mined dataset {dataset!r} (run {summary.run_id}, now active): "
@@ -451,7 +448,7 @@ def embed(
     bar = TerminalProgress(f"embed {dataset}")
     bar.start(None, "products")
     try:
-        with _driver(settings) as driver:
+        with open_driver(settings) as driver:
             summary = run_embedding(
                 driver, dataset, encoder, params, progress=bar.advance_to
             )
@@ -520,7 +517,7 @@ def train(
             start=_parse_day(since, "--since"), end=_parse_day(until, "--until")
         ),
     )
-    with _driver(settings) as driver:
+    with open_driver(settings) as driver:
         summary = run_training(
             driver,
             dataset,
@@ -591,7 +588,7 @@ def pipeline(
         dataset = dataset or found.dataset
     dataset = check_dataset_name(dataset or settings.dataset)
     chosen = tuple(m.strip() for m in models.split(",") if m.strip())
-    with _driver(settings) as driver:
+    with open_driver(settings) as driver:
 
         def load() -> dict[str, Any]:
             assert path is not None
@@ -698,7 +695,7 @@ def evaluate(
         chosen = {m: METHODS[m] for m in names}
     params = EvaluationParams(split=_parse_day(split, "--split"), methods=chosen)
     folder = report_dir or settings.home / "reports" / dataset
-    with _driver(settings) as driver:
+    with open_driver(settings) as driver:
         summary = run_evaluation(driver, dataset, params, folder)
     if as_json:
         _emit(True, asdict(summary), "")
@@ -731,7 +728,7 @@ def runs(
 
     settings = _settings(ctx)
     dataset = check_dataset_name(dataset or settings.dataset)
-    with _driver(settings) as driver:
+    with open_driver(settings) as driver:
         found = list_runs(driver, dataset, kind)
     lines = [
         f"{'*' if r.active else ' '} {r.id}  {r.kind:<8} {r.status:<9} "
@@ -760,7 +757,7 @@ def runs_prune(ctx: click.Context, dataset: str | None, kind: str, keep: int) ->
 
     settings = _settings(ctx)
     dataset = check_dataset_name(dataset or settings.dataset)
-    with _driver(settings) as driver:
+    with open_driver(settings) as driver:
         pruned = prune_runs(driver, dataset, kind, keep)
     click.echo(
         f"Pruned {len(pruned)} run(s) of {dataset!r}: {', '.join(pruned) or '-'}."
@@ -776,7 +773,7 @@ def datasets(ctx: click.Context, as_json: bool) -> None:
         return
     from basketgraph.graphdb.datasets import describe_datasets
 
-    with _driver(_settings(ctx)) as driver:
+    with open_driver(_settings(ctx)) as driver:
         found = describe_datasets(driver)
     lines = [
         f"{d.dataset}: {d.orders:,} orders ({d.returns:,} returns), "
@@ -799,7 +796,7 @@ def datasets_drop(ctx: click.Context, name: str, yes: bool) -> None:
     check_dataset_name(name)
     if not yes:
         click.confirm(f"Delete every node of dataset {name!r}?", abort=True)
-    with _driver(_settings(ctx)) as driver:
+    with open_driver(_settings(ctx)) as driver:
         deleted = drop_dataset(driver, name)
     click.echo(f"Dataset {name!r} dropped: {deleted:,} nodes deleted.")
 
@@ -892,7 +889,7 @@ def demo(ctx: click.Context, as_json: bool) -> None:
             )
             generate(config, path)
         data = DemoData(path, "csv", "synthetic", "generated (no real data found)")
-    with _driver(settings) as driver:
+    with open_driver(settings) as driver:
         summary = ingest_file(
             driver,
             data.path,
@@ -940,6 +937,13 @@ def replace_config(config: Any, **changes: Any) -> Any:
     from dataclasses import replace
 
     return replace(config, **changes)
+
+
+from basketgraph.workers.commands import beat, jobs, worker  # noqa: E402 - they use cli
+
+cli.add_command(worker)
+cli.add_command(beat)
+cli.add_command(jobs)
 
 
 def main() -> None:

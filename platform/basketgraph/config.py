@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from basketgraph.exceptions import ConfigurationError
 
@@ -70,6 +72,32 @@ class Settings:
     #: Text encoder of ``basketgraph embed``: empty for the bundled
     #: all-MiniLM-L6-v2, or the folder of another sentence-transformers model.
     text_encoder: str | None = None
+    #: Celery's broker and result backend; by default the local Redis.
+    broker_url: str = ""
+    #: Seconds a running job's worker may go without a heartbeat before another
+    #: worker may take the job over.
+    job_lease: float = 60.0
+    #: Seconds after which Redis hands an unacknowledged job (its worker died) to
+    #: another worker. Longer than any job's time between heartbeats; the lease
+    #: keeps a job that still runs from being taken.
+    job_visibility_timeout: float = 3600.0
+    #: Hard time limit of one job, in seconds; the soft limit is 95 % of it.
+    job_time_limit: float = 6 * 3600.0
+    #: Queue of training jobs: ``cpu``, or ``gpu`` where a GPU worker runs.
+    train_queue: str = "cpu"
+    #: A retrained run is promoted only if its validation NDCG@10 is at least
+    #: ``1 - promotion_margin`` times the active run's.
+    promotion_margin: float = 0.02
+    #: Datasets the schedule refreshes and retrains; empty for every dataset.
+    schedule_datasets: tuple[str, ...] = ()
+    #: Seconds between the schedule's checks for new orders, which re-mine the
+    #: pair statistics of a dataset that has some.
+    schedule_refresh_seconds: float = 3600.0
+    #: Hour of the day (UTC) of the nightly retraining and evaluation.
+    schedule_retrain_hour: int = 2
+    #: Other Celery settings by their lower-case names, from
+    #: ``BASKETGRAPH_CELERY_<NAME>`` (values read as JSON where they parse).
+    celery: Mapping[str, Any] = field(default_factory=dict)
     #: Port of the API and console (``basketgraph serve``) on 127.0.0.1.
     web_port: int = 8000
     #: Whether the API answers reads without an API key. Off by default: a shop's
@@ -93,6 +121,20 @@ class Settings:
                     "write a number followed by k, m or g, such as '2g'."
                 )
         check_dataset_name(self.dataset)
+        for name in self.schedule_datasets:
+            check_dataset_name(name)
+        if not 0 <= self.schedule_retrain_hour <= 23:
+            raise ConfigurationError(
+                f"{ENV_PREFIX}SCHEDULE_RETRAIN_HOUR={self.schedule_retrain_hour!r} is "
+                "not an hour: give a whole number from 0 to 23."
+            )
+        if self.train_queue not in ("cpu", "gpu"):
+            raise ConfigurationError(
+                f"{ENV_PREFIX}TRAIN_QUEUE={self.train_queue!r} is not a queue: use "
+                "'cpu', or 'gpu' where a worker runs 'basketgraph worker --queues gpu'."
+            )
+        if not self.broker_url:
+            object.__setattr__(self, "broker_url", self.redis_url)
 
     @property
     def neo4j_home(self) -> Path:
@@ -119,6 +161,14 @@ class Settings:
         """Folder where ingest writes the rows it rejected, one file per input."""
         return self.home / "rejects"
 
+    def rejects_file(self, dataset: str, path: Path) -> Path:
+        """Return where loading ``path`` into ``dataset`` writes its bad rows."""
+        stem = path.name
+        for suffix in (".gz", ".csv", ".parquet", ".txt"):
+            stem = stem.removesuffix(suffix)
+
+        return self.rejects_dir / dataset / f"{stem}.rejects.csv"
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read the settings from environment variables.
@@ -126,8 +176,12 @@ class Settings:
         ``BASKETGRAPH_HOME``, ``BASKETGRAPH_NEO4J_BOLT_PORT``,
         ``BASKETGRAPH_NEO4J_HTTP_PORT``, ``BASKETGRAPH_NEO4J_HEAP``,
         ``BASKETGRAPH_NEO4J_PAGECACHE``, ``BASKETGRAPH_REDIS_PORT``,
-        ``BASKETGRAPH_DATASET`` and ``BASKETGRAPH_TEXT_ENCODER``, plus the usual
-        ``NEO4J_URI``, ``NEO4J_USER`` and ``NEO4J_PASSWORD``.
+        ``BASKETGRAPH_DATASET``, ``BASKETGRAPH_TEXT_ENCODER``, the workers'
+        ``BASKETGRAPH_BROKER_URL``, ``_JOB_LEASE``, ``_JOB_VISIBILITY_TIMEOUT``,
+        ``_JOB_TIME_LIMIT``, ``_TRAIN_QUEUE``, ``_PROMOTION_MARGIN``,
+        ``_SCHEDULE_DATASETS`` (comma-separated), ``_SCHEDULE_REFRESH_SECONDS``,
+        ``_SCHEDULE_RETRAIN_HOUR`` and ``_CELERY_<NAME>``, plus the
+        usual ``NEO4J_URI``, ``NEO4J_USER`` and ``NEO4J_PASSWORD``.
         The API and console read ``BASKETGRAPH_WEB_PORT``,
         ``BASKETGRAPH_API_ANONYMOUS_READ`` (``1`` or ``0``) and
         ``BASKETGRAPH_SECRET_KEY``.
@@ -163,8 +217,53 @@ class Settings:
             values["api_anonymous_read"] = _parse_flag(
                 f"{ENV_PREFIX}API_ANONYMOUS_READ", raw
             )
+        for name in ("broker_url", "train_queue"):
+            if raw := env.get(f"{ENV_PREFIX}{name.upper()}"):
+                values[name] = raw
+        for name in (
+            "job_lease",
+            "job_visibility_timeout",
+            "job_time_limit",
+            "promotion_margin",
+            "schedule_refresh_seconds",
+        ):
+            if raw := env.get(f"{ENV_PREFIX}{name.upper()}"):
+                values[name] = _parse_number(f"{ENV_PREFIX}{name.upper()}", raw)
+        if raw := env.get(f"{ENV_PREFIX}SCHEDULE_RETRAIN_HOUR"):
+            hour = _parse_number(f"{ENV_PREFIX}SCHEDULE_RETRAIN_HOUR", raw)
+            values["schedule_retrain_hour"] = int(hour) if hour.is_integer() else -1
+        if raw := env.get(f"{ENV_PREFIX}SCHEDULE_DATASETS"):
+            values["schedule_datasets"] = tuple(
+                n.strip() for n in raw.split(",") if n.strip()
+            )
+        celery_prefix = f"{ENV_PREFIX}CELERY_"
+        values["celery"] = {
+            key[len(celery_prefix) :].lower(): _parse_json_or_text(raw)
+            for key, raw in env.items()
+            if key.startswith(celery_prefix)
+        }
 
         return cls(**values)  # type: ignore[arg-type]  # keys are field names above
+
+
+def _parse_number(variable: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError as e:
+        raise ConfigurationError(
+            f"{variable}={raw!r} is not a number: give one such as 60 or 0.02."
+        ) from e
+    if value < 0:
+        raise ConfigurationError(f"{variable}={raw!r} is negative: give 0 or more.")
+
+    return value
+
+
+def _parse_json_or_text(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
 
 
 def _parse_port(variable: str, raw: str) -> int:
