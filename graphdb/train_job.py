@@ -43,13 +43,16 @@ logger = logging.getLogger(__name__)
 MODELS = ("gcn", "gat", "lightgcn", "hybrid")
 #: Products whose partners are scored at once.
 SCORE_BLOCK = 512
+#: Neighbours a GAT run stores per partner, those it attended to most.
+ATTENDED = 5
 
 _ASSOCIATED = """
 UNWIND $rows AS row
 MATCH (a:Product {dataset: $dataset, sku: row.product})
 MATCH (b:Product {dataset: $dataset, sku: row.partner})
 CREATE (a)-[:ASSOCIATED {score: row.score, rank: row.rank, kind: row.kind,
-                         model: $model, run_id: $run_id}]->(b)
+                         attended: row.attended, model: $model,
+                         run_id: $run_id}]->(b)
 """
 
 
@@ -304,17 +307,52 @@ def _train_into(
         for kind, scorer in _scorers(recommender)
         for row in partner_rows(skus, scorer, params.top_k, kind)
     ]
+    attended = attended_skus(learned, skus)
+    for row in rows:
+        row["attended"] = attended.get(row["partner"])
     summary.partners = str(save_partners(path.with_suffix(".partners.parquet"), rows))
     summary.seconds_training = time.perf_counter() - started
 
 
+def attended_skus(
+    learned: LearnedRecommender, skus: list[str], k: int = ATTENDED
+) -> dict[str, list[str]]:
+    """Return, per product, the ``k`` neighbours an attention model attended to most.
+
+    The attention is the last layer's, from the scoring pass; a model without
+    attention (GCN, LightGCN) gives an empty map. Written on each ``ASSOCIATED``
+    relationship as ``attended``: what placed the partner where it is.
+    """
+    found: dict[str, list[str]] = {}
+    encoder = learned.result.model.encoder if learned.result is not None else None
+    if getattr(encoder, "attention", None) is None:
+        return found
+    for column, sku in enumerate(skus):
+        if neighbours := learned.attended(column, k):
+            found[sku] = [skus[n["product"]] for n in neighbours]
+
+    return found
+
+
 def save_partners(path: Path, rows: list[dict[str, Any]]) -> Path:
-    """Write partner rows (``product``, ``partner``, ``score``, ``rank``, ``kind``)."""
+    """Write partner rows: ``product``, ``partner``, ``score``, ``rank``, ``kind``.
+
+    Rows may also have ``attended``, the skus an attention model placed the
+    partner by.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    columns = ("product", "partner", "score", "rank", "kind")
-    table = pa.table({name: [row[name] for row in rows] for name in columns})
+    columns = ("product", "partner", "score", "rank", "kind", "attended")
+    table = pa.table(
+        {
+            name: pa.array(
+                [row.get(name) for row in rows],
+                type=pa.list_(pa.string()) if name == "attended" else None,
+            )
+            for name in columns
+        }
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".tmp")
     pq.write_table(table, partial)

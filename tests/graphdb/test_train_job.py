@@ -108,6 +108,46 @@ def test_a_training_run_writes_scored_partners_and_becomes_active(
     saved = json.loads(Path(summary.checkpoint).with_suffix(".json").read_text())
     assert saved["run_id"] == summary.run_id
     assert saved["data_hash"] and saved["code_version"]
+    # GCN has no attention to explain by.
+    kept = driver.execute_query(
+        "MATCH ()-[r:ASSOCIATED {run_id: $id}]->() WHERE r.attended IS NOT NULL "
+        "RETURN count(r) AS n",
+        id=summary.run_id,
+    ).records[0]["n"]
+    assert kept == 0
+
+
+def test_a_gat_run_stores_the_neighbours_it_attended_to(
+    driver: Driver, embedded: tuple[str, GroundTruth], tmp_path: Path
+) -> None:
+    dataset, _ = embedded
+    summary = run_training(
+        driver, dataset, TrainParams(model="gat", top_k=5, train=QUICK), tmp_path
+    )
+
+    records = driver.execute_query(
+        "MATCH (p:Product {dataset: $dataset})-[r:ASSOCIATED {run_id: $id}]->(q) "
+        "RETURN q.sku AS partner, r.attended AS attended, "
+        "       EXISTS { (q)<-[:CONTAINS]-(:Order) } AS bought",
+        dataset=dataset,
+        id=summary.run_id,
+    ).records
+    bought = [r for r in records if r["bought"]]
+    assert bought and all(r["attended"] for r in bought)
+    for record in bought:
+        attended = record["attended"]
+        assert 0 < len(attended) <= train_job.ATTENDED
+        assert record["partner"] not in attended  # its neighbours, not itself
+        assert len(set(attended)) == len(attended)
+    # Each listed neighbour is a product the partner was bought with.
+    sample = bought[0]
+    together = driver.execute_query(
+        "MATCH (q:Product {dataset: $dataset, sku: $sku})<-[:CONTAINS]-(:Order)"
+        "-[:CONTAINS]->(n:Product) RETURN collect(DISTINCT n.sku) AS skus",
+        dataset=dataset,
+        sku=sample["partner"],
+    ).records[0]["skus"]
+    assert set(sample["attended"]) <= set(together)
 
 
 def test_a_never_bought_product_gets_partners_from_its_text(
