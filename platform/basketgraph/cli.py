@@ -946,6 +946,12 @@ cli.add_command(beat)
 cli.add_command(jobs)
 
 
+from basketgraph.web.commands import keys, serve  # noqa: E402 - registered on cli
+
+cli.add_command(keys)
+cli.add_command(serve)
+
+
 def main() -> None:
     """Run the command line."""
     cli(prog_name="basketgraph")
