@@ -2,11 +2,14 @@
 
 The dataset is generated, ingested, mined, embedded and trained (GCN and the
 hybrid, briefly) once per session on the test Neo4j; every test reads it, and tests
-that curate remove their pins and blocks afterwards.
+that curate remove their pins and blocks afterwards. The browser tests drive
+Debian's headless Chromium against ``basketgraph serve --background``, with a real
+``basketgraph worker`` for the jobs they start.
 """
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +32,13 @@ from basketgraph.graphdb.train_job import TrainParams, run_training
 from basketgraph.synthetic import GroundTruth, SyntheticConfig, generate
 from basketgraph.text import make_encoder
 from basketgraph.web.app import close_app, create_app
+from basketgraph.web.server import WebServer
+from basketgraph.workers.app import make_celery
+from tests.conftest import REPO, run_cli
+from tests.workerprocs import Worker, Workers
+
+#: Where the browser tests save a screenshot of every page they see (git-ignored).
+ARTIFACTS = REPO / "test-artifacts" / "browser"
 
 #: Short training: these tests are about serving, not the model's quality.
 QUICK = {"max_epochs": 2, "steps_per_epoch": 5, "channels": 16, "lr": 0.01}
@@ -140,3 +150,65 @@ def problem_of(response: Any) -> dict[str, Any]:
     assert body["status"] == response.status_code
 
     return body
+
+
+@pytest.fixture(scope="session")
+def redis(settings: Settings) -> Settings:
+    """The settings of the test Redis, started with ``basketgraph redis start``."""
+    run_cli("redis", "start")
+
+    return settings
+
+
+@pytest.fixture(scope="session")
+def web_server(served: Served, redis: Settings) -> Iterator[str]:
+    """``basketgraph serve --background`` on the test port; its address."""
+    server = WebServer(redis)
+    run_cli("serve", "--stop")
+    run_cli("serve", "--background")
+    try:
+        yield server.url
+    finally:
+        run_cli("serve", "--stop")
+
+
+@pytest.fixture(scope="module")
+def worker(
+    redis: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Worker]:
+    """One real worker on the io and cpu queues, answering pings."""
+    make_celery(redis).control.purge()
+    pool = Workers(redis, tmp_path_factory.mktemp("worker"))
+    try:
+        yield pool.start()
+    finally:
+        pool.stop_all()
+        make_celery(redis).control.purge()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium driven through Debian's chromedriver."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    chromium = shutil.which("chromium")
+    chromedriver = shutil.which("chromedriver")
+    if chromium is None or chromedriver is None:
+        pytest.skip("chromium and chromedriver are not installed: run scripts/install")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(argument)
+    service = webdriver.ChromeService(executable_path=chromedriver)
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.set_page_load_timeout(60)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -27,7 +27,7 @@ from basketgraph.workers.jobs import (
 )
 from basketgraph.workers.redis_server import RedisServer
 from tests.conftest import run_cli
-from tests.workers.conftest import Workers
+from tests.workerprocs import Workers
 
 pytestmark = pytest.mark.neo4j
 

@@ -21,7 +21,7 @@ from basketgraph.workers.app import make_celery
 from basketgraph.workers.jobs import wait_for_job
 from basketgraph.workers.promotion import METRIC, decide_promotion
 from basketgraph.workers.schedule import data_stamp, refresh_pairs, retrain
-from tests.workers.conftest import Workers
+from tests.workerprocs import Workers
 
 
 @pytest.mark.parametrize(

@@ -69,7 +69,15 @@ reached.
 
 def init_api(app: Flask) -> Api:
     """Create the API on ``app`` and register its blueprints."""
-    from basketgraph.web.api import baskets, curation, health, products, rules, runs
+    from basketgraph.web.api import (
+        baskets,
+        curation,
+        health,
+        jobs,
+        products,
+        rules,
+        runs,
+    )
 
     app.config.update(
         API_TITLE="basketgraph",
@@ -95,7 +103,7 @@ def init_api(app: Flask) -> Api:
     }
     prepare_response(problem, api.spec, PROBLEM_JSON)
     api.spec.components.response("Problem", problem)
-    for module in (health, products, baskets, rules, curation, runs):
+    for module in (health, products, baskets, rules, curation, runs, jobs):
         api.register_blueprint(module.blp, url_prefix=f"{PREFIX}{module.URL}")
 
     return api

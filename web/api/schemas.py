@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from basketgraph.graphdb.curation import ACTIONS
 from basketgraph.graphdb.serving import KINDS, MAX_K, RULE_SORTS
+from basketgraph.workers.jobs import JOB_STEPS
 
 #: A dataset name, as ``basketgraph.config.check_dataset_name`` accepts it.
 DATASET = validate.Regexp(
@@ -177,6 +178,13 @@ class Explanation(Schema):
     leverage = fields.Float()
     learned_score = fields.Float()
     learned_model = fields.String()
+    attended = fields.List(
+        fields.String(),
+        metadata={
+            "description": "Skus a GAT model attended to most for this product, "
+            "when the training run stored them."
+        },
+    )
     text_similarity = fields.Float(
         metadata={"description": "Cosine of the texts' embeddings."}
     )
@@ -409,3 +417,62 @@ class Problem(Schema):
     errors = fields.Dict(
         metadata={"description": "Messages by field, for invalid input."}
     )
+
+
+class JobRequest(Schema):
+    """A pipeline step to run as a job."""
+
+    step = fields.String(
+        required=True,
+        validate=validate.OneOf(list(JOB_STEPS)),
+        metadata={"description": "The pipeline step the workers run."},
+    )
+    params = fields.Dict(
+        keys=fields.String(validate=_no_surrogates),
+        load_default=dict,
+        metadata={
+            "description": "The step's parameters; each step's names, types and "
+            "defaults are in 'basketgraph jobs submit --help'. An unknown one is "
+            "refused, naming it."
+        },
+    )
+
+
+class JobArgs(DatasetArgs):
+    """Which jobs to list."""
+
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
+
+
+class Job(Schema):
+    """A job: the run that records it, with its progress."""
+
+    id = fields.String(required=True)
+    dataset = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "The step."})
+    status = fields.String(
+        required=True,
+        metadata={"description": "queued, running, complete, failed or cancelled."},
+    )
+    active = fields.Boolean()
+    stage = fields.String(allow_none=True)
+    progress = fields.Float(metadata={"description": "Percent done."})
+    error = fields.String(allow_none=True)
+    submitted_at = fields.String(allow_none=True)
+    started_at = fields.String(allow_none=True)
+    finished_at = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    worker = fields.String(allow_none=True)
+    cancel_requested = fields.Boolean()
+    parent = fields.String(allow_none=True)
+    steps = fields.List(fields.String())
+    held_back = fields.String(allow_none=True)
+    params = fields.Dict()
+    metrics = fields.Dict()
+
+
+class JobList(Schema):
+    """Jobs, newest first."""
+
+    dataset = fields.String(required=True)
+    jobs = fields.List(fields.Nested(Job), required=True)

@@ -29,7 +29,7 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from basketgraph.config import check_dataset_name
-from basketgraph.exceptions import ConfigurationError, InputError
+from basketgraph.exceptions import ConfigurationError, InputError, ServiceError
 from basketgraph.graphdb.console import QueryRefusedError, run_read_query
 from basketgraph.graphdb.curation import add_curation, list_audit, list_curations
 from basketgraph.graphdb.curation import remove_curation as remove
@@ -49,6 +49,14 @@ from basketgraph.graphdb.serving import (
 )
 from basketgraph.web.auth import Principal
 from basketgraph.web.services import services
+from basketgraph.workers.jobs import (
+    JOB_STEPS,
+    STEP_PARAMS,
+    cancel_job,
+    get_job,
+    list_jobs,
+    submit_job,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -395,3 +403,87 @@ def cypher() -> tuple[str, int] | str:
         row_cap=current_app.config["CONSOLE_ROW_CAP"],
         timeout=current_app.config["CONSOLE_QUERY_TIMEOUT"],
     ), status
+
+
+# -- jobs -------------------------------------------------------------------------
+
+
+@blp.route("/jobs", methods=["GET"])
+@login_required()
+def jobs() -> str:
+    """The dataset's jobs with live progress, and the form that starts one."""
+    found = list_jobs(services().driver, g.dataset, limit=30)
+
+    return render_template(
+        "jobs.html",
+        jobs=found,
+        steps=JOB_STEPS,
+        params={step: sorted(spec) for step, spec in STEP_PARAMS.items()},
+        prefill=request.args,
+    )
+
+
+@blp.route("/jobs", methods=["POST"])
+@login_required("admin")
+def start_job() -> ResponseReturnValue:
+    """Submit a pipeline step from the console's form."""
+    form = request.form
+    step = form.get("step", "")
+    try:
+        params = _job_params(form.get("params", ""))
+        job = submit_job(
+            services().settings, services().driver, step, g.dataset, params
+        )
+    except InputError as e:
+        flash(str(e), "error")
+        return redirect(url_for("console.jobs", dataset=g.dataset))
+    except ServiceError as e:
+        flash(f"{e}", "error")
+        return redirect(url_for("console.jobs", dataset=g.dataset))
+    flash(f"Queued {step} job {job.id}.")
+
+    return redirect(url_for("console.jobs", dataset=g.dataset, job=job.id))
+
+
+def _job_params(text: str) -> dict[str, Any]:
+    """Return the parameters typed into the form as a JSON object."""
+    if not text.strip():
+        return {}
+    try:
+        params = json.loads(text)
+    except ValueError as e:
+        raise InputError(
+            f"The parameters are not JSON ({e}): write an object such as "
+            '{"min_support": 0.01}, or leave the field empty.'
+        ) from e
+    if not isinstance(params, dict):
+        raise InputError(
+            'The parameters must be a JSON object such as {"top_k": 20}, not '
+            f"{type(params).__name__}."
+        )
+
+    return params
+
+
+@blp.route("/jobs/<job_id>/status")
+@login_required()
+def job_status(job_id: str) -> ResponseReturnValue:
+    """Return one job as JSON, for the page's live progress."""
+    job = get_job(services().driver, job_id)
+    if job is None:
+        abort(404, f"No job has the id {job_id!r}.")
+
+    return job.to_dict()
+
+
+@blp.route("/jobs/<job_id>/cancel", methods=["POST"])
+@login_required("admin")
+def cancel(job_id: str) -> ResponseReturnValue:
+    """Cancel a queued or running job."""
+    try:
+        cancel_job(services().settings, services().driver, job_id)
+        flash(f"Asked job {job_id} to stop.")
+    except LookupError as e:
+        flash(str(e), "error")
+
+    return redirect(url_for("console.jobs", dataset=g.dataset))

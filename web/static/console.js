@@ -97,5 +97,38 @@
     canvas.setAttribute("data-drawn", "1");
   }
 
-  document.addEventListener("DOMContentLoaded", function () { drawGraph(); drawChart(); });
+  // Jobs that are queued or running are asked for their state every second until
+  // they finish; the row's status, stage and progress follow.
+  var UNFINISHED = { queued: true, running: true };
+
+  function followJob(row) {
+    fetch(row.getAttribute("data-url"), { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (job) {
+        if (job) {
+          row.setAttribute("data-status", job.status);
+          row.querySelector(".status").textContent = job.status;
+          row.querySelector(".stage").textContent = job.stage || "";
+          row.querySelector("progress").value = job.progress;
+          row.querySelector(".percent").textContent = Math.round(job.progress) + "%";
+          row.querySelector(".error").textContent = job.error || "";
+          var cancel = row.querySelector("form");
+          if (cancel && !UNFINISHED[job.status]) { cancel.remove(); }
+        }
+        if (!job || UNFINISHED[job.status]) {
+          window.setTimeout(function () { followJob(row); }, 1000);
+        }
+      })
+      .catch(function () { window.setTimeout(function () { followJob(row); }, 3000); });
+  }
+
+  function followJobs() {
+    document.querySelectorAll("tr.job").forEach(function (row) {
+      if (UNFINISHED[row.getAttribute("data-status")]) { followJob(row); }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    drawGraph(); drawChart(); followJobs();
+  });
 })();
