@@ -149,6 +149,8 @@ OPTIONAL MATCH (train:Run {dataset: $dataset, kind: 'train', active: true})
 
 # Why ``q`` is answered for ``p``: the pair's co-purchase statistics, learned score
 # and text similarity, each null when no served run has it.
+# ``attended`` is what a GAT run stored on the pair: the skus the model attended to
+# most when it placed the partner (absent for other models).
 _EXPLAIN = """
 OPTIONAL MATCH (p)-[b:BOUGHT_WITH]->(q) WHERE b.run_id = mine.id
 OPTIONAL MATCH (p)-[a:ASSOCIATED]->(q) WHERE a.run_id = train.id
@@ -157,7 +159,7 @@ RETURN q.sku AS sku, q.title AS title, q.price AS price,
        coalesce(q.merchandise, true) AS merchandise, score, pin, p.sku AS because,
        {co_purchase_count: b.count, support: b.support, confidence: b.confidence,
         lift: b.lift, leverage: b.leverage, learned_score: a.score,
-        learned_model: a.model,
+        learned_model: a.model, attended: a.attended,
         text_similarity: CASE
           WHEN p.embedding IS NOT NULL AND q.embedding IS NOT NULL
                AND p.embedding_model = q.embedding_model

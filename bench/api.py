@@ -1,0 +1,318 @@
+"""Serving latency: the API under load, next to the same Cypher sent by the driver.
+
+Starts ``basketgraph serve`` on 127.0.0.1 (a port of its own), then, for related
+products and for basket completion (``kind=rules``), sends requests at a fixed
+rate (open loop: each request is due at its time whatever the others do, and its
+latency counts from then) from many client threads with keep-alive connections,
+and prints throughput and p50/p99 latency. The same queries are then sent through
+the driver at the same rate from the same threads (``related_products`` and
+``complete_basket``, the functions the API calls), as the baseline of the run.
+Last, a closed loop of all the clients measures the most requests per second.
+
+Targets of the issue: p99 under 25 ms at 200 requests/s on 2 cores, and the API's
+p50 within 2x of the driver's. The load generator, Neo4j and the server share the
+machine's cores, as they do here.
+
+Without the dataset, it generates one (5,000 orders over 500 products), loads and
+mines it first. Usage:
+
+    .venv/bin/python bench/api.py [--dataset bench-api] [--rate 200] [--seconds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from neo4j import Driver
+
+from basketgraph.config import Settings
+from basketgraph.graphdb.connection import connect
+from basketgraph.graphdb.keys import create_key, revoke_key
+from basketgraph.graphdb.serving import complete_basket, related_products
+
+HOST = "127.0.0.1"
+
+
+@dataclass
+class Phase:
+    """Latencies of one phase, in seconds, and its failures."""
+
+    name: str
+    latencies: list[float]
+    errors: int
+    seconds: float
+
+    def line(self) -> str:
+        """Return the phase as a table row."""
+        ms = np.array(self.latencies) * 1_000
+        p50, p99 = np.percentile(ms, [50, 99]) if len(ms) else (np.nan, np.nan)
+        rate = len(self.latencies) / self.seconds
+
+        return (
+            f"{self.name:<34} {rate:8.0f} {p50:8.2f} {p99:8.2f} {ms.max():8.1f}"
+            f" {self.errors:7d}"
+        )
+
+    @property
+    def p50(self) -> float:
+        """Median latency in seconds."""
+        return float(np.percentile(self.latencies, 50))
+
+
+def run_load(
+    name: str,
+    make_sender: Callable[[], Callable[[int], bool]],
+    clients: int,
+    seconds: float,
+    rate: float | None,
+) -> Phase:
+    """Send requests from ``clients`` threads for ``seconds``.
+
+    With ``rate``, request ``i`` is due at ``i / rate`` seconds and its latency
+    counts from then (open loop); without, each thread sends as fast as it can.
+    """
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = iter(range(10**9))
+    start = time.perf_counter() + 0.2
+    end = start + seconds
+
+    def client() -> None:
+        nonlocal errors
+        send = make_sender()
+        while True:
+            with lock:
+                i = next(counter)
+            due = start + i / rate if rate else time.perf_counter()
+            if due >= end:
+                return
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            ok = send(i)
+            took = time.perf_counter() - due
+            with lock:
+                latencies.append(took)
+                errors += not ok
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    return Phase(name, latencies, errors, seconds)
+
+
+def http_sender(
+    port: int, token: str, request: Callable[[int], tuple[str, str, bytes | None]]
+) -> Callable[[], Callable[[int], bool]]:
+    """Return a maker of senders, each with its own keep-alive connection."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def make() -> Callable[[int], bool]:
+        connection = http.client.HTTPConnection(HOST, port, timeout=30)
+
+        def send(i: int) -> bool:
+            method, url, body = request(i)
+            connection.request(method, url, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            return response.status == 200
+
+        return send
+
+    return make
+
+
+def driver_sender(call: Callable[[int], object]) -> Callable[[], Callable[[int], bool]]:
+    """Return a maker of senders that call the serving function directly."""
+
+    def make() -> Callable[[int], bool]:
+        def send(i: int) -> bool:
+            return call(i) is not None
+
+        return send
+
+    return make
+
+
+def prepare(driver: Driver, dataset: str) -> None:
+    """Generate, load and mine the dataset unless it has a served mining run."""
+    found = driver.execute_query(
+        "MATCH (r:Run {dataset: $d, kind: 'mine', active: true}) RETURN r.id AS id",
+        d=dataset,
+    ).records
+    if found:
+        return
+    from basketgraph.graphdb.ingest import ingest_file
+    from basketgraph.graphdb.mining_job import MiningParams, run_mining
+    from basketgraph.synthetic import SyntheticConfig, generate
+
+    print(f"Loading and mining a generated dataset {dataset!r} ...", flush=True)
+    folder = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    path = folder / "orders.csv"
+    generate(SyntheticConfig(num_orders=5_000, num_products=500, seed=3), path)
+    ingest_file(driver, path, "csv", dataset, rejects_path=folder / "rejects.csv")
+    run_mining(driver, dataset, MiningParams(min_support=0.002, min_confidence=0.05))
+
+
+def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
+    """Run ``basketgraph serve`` on ``port`` and wait until it answers."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "basketgraph",
+                "serve",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=os.environ.copy(),
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"The server exited:\n{log.read_text()}")
+        try:
+            urllib.request.urlopen(
+                f"http://{HOST}:{port}/api/v1/openapi.json", timeout=1
+            )
+            return process
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    raise SystemExit(f"The server did not answer in 60 s:\n{log.read_text()}")
+
+
+def main() -> None:
+    """Print throughput and latency of the API and of the driver."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="bench-api")
+    parser.add_argument("--rate", type=float, default=200.0, help="Requests/s.")
+    parser.add_argument("--seconds", type=float, default=15.0, help="Per phase.")
+    parser.add_argument("--clients", type=int, default=32, help="Client threads.")
+    parser.add_argument("--port", type=int, default=None, help="Default: web + 7.")
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    port = args.port or settings.web_port + 7
+    driver = connect(settings)
+    prepare(driver, args.dataset)
+    skus = [
+        r["sku"]
+        for r in driver.execute_query(
+            "MATCH (p:Product {dataset: $d})-[:BOUGHT_WITH]->() "
+            "RETURN DISTINCT p.sku AS sku",
+            d=args.dataset,
+        ).records
+    ]
+    rng = random.Random(1)
+    products = [rng.choice(skus) for _ in range(100_000)]
+    baskets = [rng.sample(skus, 3) for _ in range(100_000)]
+
+    def related_request(i: int) -> tuple[str, str, bytes | None]:
+        url = (
+            f"/api/v1/products/{products[i]}/related?kind=rules&k=10"
+            f"&dataset={args.dataset}"
+        )
+        return "GET", url, None
+
+    def basket_request(i: int) -> tuple[str, str, bytes | None]:
+        body = json.dumps({"skus": baskets[i], "kind": "rules", "k": 10}).encode()
+        return "POST", f"/api/v1/baskets/complete?dataset={args.dataset}", body
+
+    key, token = create_key(driver, "bench-api", "read")
+    log = Path(tempfile.mkdtemp(prefix="bench-api-")) / "server.log"
+    server = start_server(port, log)
+    phases: list[Phase] = []
+    try:
+        api = {
+            "related": http_sender(port, token, related_request),
+            "basket": http_sender(port, token, basket_request),
+        }
+        direct = {
+            "related": driver_sender(
+                lambda i: related_products(
+                    driver, args.dataset, products[i], "rules", 10
+                )
+            ),
+            "basket": driver_sender(
+                lambda i: complete_basket(driver, args.dataset, baskets[i], "rules", 10)
+            ),
+        }
+        for name in ("related", "basket"):
+            # A short warm-up: query plans compiled, connections open.
+            run_load("warm-up", api[name], args.clients, 2, args.rate)
+            run_load("warm-up", direct[name], args.clients, 2, args.rate)
+            phases.append(
+                run_load(
+                    f"{name} API @{args.rate:.0f}/s",
+                    api[name],
+                    args.clients,
+                    args.seconds,
+                    args.rate,
+                )
+            )
+            phases.append(
+                run_load(
+                    f"{name} driver @{args.rate:.0f}/s",
+                    direct[name],
+                    args.clients,
+                    args.seconds,
+                    args.rate,
+                )
+            )
+            phases.append(
+                run_load(f"{name} API, most it can", api[name], args.clients, 5, None)
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        revoke_key(driver, key.id)
+        driver.execute_query("MATCH (k:ApiKey {id: $id}) DELETE k", id=key.id)
+        driver.close()
+
+    print(
+        f"{os.cpu_count()} cores, {args.clients} clients, dataset {args.dataset!r} "
+        f"({len(skus)} products with partners)"
+    )
+    print(
+        f"{'phase':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+        f" {'errors':>7}"
+    )
+    for phase in phases:
+        print(phase.line())
+    for name, (api_phase, driver_phase) in {
+        "related": (phases[0], phases[1]),
+        "basket": (phases[3], phases[4]),
+    }.items():
+        ms = np.array(api_phase.latencies) * 1_000
+        p99 = float(np.percentile(ms, 99))
+        ratio = api_phase.p50 / driver_phase.p50
+        print(
+            f"{name}: API p50 / driver p50 = {ratio:.2f} (target <= 2); "
+            f"API p99 {p99:.1f} ms at {args.rate:.0f}/s (target < 25 ms)"
+        )
+
+
+if __name__ == "__main__":
+    main()
