@@ -35,6 +35,7 @@ from basketgraph.progress import StageReport, report_nothing
 from basketgraph.recommend import HybridRecommender, LearnedRecommender
 from basketgraph.recommend import make_recommender as build
 from basketgraph.recommend.base import FloatArray
+from basketgraph.recommend.learned import GATRecommender
 from basketgraph.recommend.pairmax import PairMaxRecommender
 
 logger = logging.getLogger(__name__)
@@ -324,12 +325,13 @@ def attended_skus(
     relationship as ``attended``: what placed the partner where it is.
     """
     found: dict[str, list[str]] = {}
-    encoder = learned.result.model.encoder if learned.result is not None else None
-    if getattr(encoder, "attention", None) is None:
+    if not isinstance(learned, GATRecommender) or learned.result is None:
+        return found
+    if getattr(learned.result.model.encoder, "attention", None) is None:
         return found
     for column, sku in enumerate(skus):
         if neighbours := learned.attended(column, k):
-            found[sku] = [skus[n["product"]] for n in neighbours]
+            found[sku] = [skus[int(n["product"])] for n in neighbours]
 
     return found
 
