@@ -172,7 +172,7 @@ def prepare(driver: Driver, dataset: str) -> None:
     run_mining(driver, dataset, MiningParams(min_support=0.002, min_confidence=0.05))
 
 
-def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
     """Run ``basketgraph serve`` on ``port`` and wait until it answers."""
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -184,6 +184,8 @@ def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
                 "--port",
                 str(port),
                 "--no-access-log",
+                "--workers",
+                str(workers),
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -210,8 +212,11 @@ def main() -> None:
     parser.add_argument("--dataset", default="bench-api")
     parser.add_argument("--rate", type=float, default=200.0, help="Requests/s.")
     parser.add_argument("--seconds", type=float, default=15.0, help="Per phase.")
-    parser.add_argument("--clients", type=int, default=32, help="Client threads.")
+    parser.add_argument("--clients", type=int, default=8, help="Client threads.")
     parser.add_argument("--port", type=int, default=None, help="Default: web + 7.")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="Server processes (0: serve's default)."
+    )
     args = parser.parse_args()
     settings = Settings.from_env()
     port = args.port or settings.web_port + 7
@@ -242,7 +247,7 @@ def main() -> None:
 
     key, token = create_key(driver, "bench-api", "read")
     log = Path(tempfile.mkdtemp(prefix="bench-api-")) / "server.log"
-    server = start_server(port, log)
+    server = start_server(port, args.workers, log)
     phases: list[Phase] = []
     try:
         api = {

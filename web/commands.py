@@ -6,6 +6,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -125,6 +126,14 @@ def keys_revoke(ctx: click.Context, key_id: str) -> None:
     is_flag=True,
     help="Log errors only, not a line per request (for load tests).",
 )
+@click.option(
+    "--workers",
+    "-w",
+    type=int,
+    default=None,
+    help="Server processes (default: BASKETGRAPH_WEB_WORKERS, else one per core, "
+    "at most 4); 1 runs Werkzeug's threaded server in this process.",
+)
 @click.option("--stop", is_flag=True, help="Stop the background server.")
 @click.option("--status", is_flag=True, help="Say whether the background server runs.")
 @click.pass_context
@@ -134,6 +143,7 @@ def serve(
     dataset: str | None,
     background: bool,
     no_access_log: bool,
+    workers: int | None,
     stop: bool,
     status: bool,
 ) -> None:
@@ -147,7 +157,11 @@ def serve(
         from basketgraph.config import check_dataset_name
 
         settings = replace(settings, dataset=check_dataset_name(dataset))
-    server = WebServer(settings, port)
+    if workers is not None and workers < 0:
+        raise click.BadParameter(
+            "give 1 or more, or 0 for the default.", param_hint="--workers"
+        )
+    server = WebServer(settings, port, workers or None)
     if stop:
         stopped = server.stop()
         click.echo(
@@ -173,7 +187,47 @@ def serve(
             "--name YOUR-NAME' makes one."
         )
         return
-    _serve_foreground(settings, server.port, access_log=not no_access_log)
+    if server.workers > 1:
+        _serve_processes(settings, server.port, server.workers, not no_access_log)
+    else:
+        _serve_foreground(settings, server.port, access_log=not no_access_log)
+
+
+def _serve_processes(
+    settings: Settings, port: int, workers: int, access_log: bool
+) -> None:
+    """Serve with gunicorn: ``workers`` processes, each with its app and driver."""
+    from gunicorn.app.base import BaseApplication
+
+    from basketgraph.web.app import create_app
+    from basketgraph.web.server import HOST
+
+    class Server(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
+        def load_config(self) -> None:
+            options = {
+                "bind": f"{HOST}:{port}",
+                "workers": workers,
+                # Threads per process: requests wait on Neo4j, not on the CPU.
+                "worker_class": "gthread",
+                "threads": 8,
+                # Each process opens its own Neo4j driver after the fork.
+                "preload_app": False,
+                "accesslog": "-" if access_log else None,
+                "errorlog": "-",
+                "graceful_timeout": 20,
+                "proc_name": "basketgraph-serve",
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return create_app(settings)
+
+    click.echo(
+        f"Serving the console and API on http://{HOST}:{port}/ with {workers} "
+        "processes (Ctrl-C stops)."
+    )
+    Server().run()
 
 
 def _serve_foreground(settings: Settings, port: int, access_log: bool) -> None:
@@ -185,11 +239,8 @@ def _serve_foreground(settings: Settings, port: int, access_log: bool) -> None:
     if not access_log:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = create_app(settings)
-    # TODO(deploy): one Werkzeug process (a thread per connection, one GIL) answers
-    # at most about 200 requests/s on 2 cores (bench/api.py), short of the 200/s
-    # target with headroom; production needs several processes of the same app
-    # under gunicorn ('basketgraph.web.app:create_app()'), not a dependency yet.
-    # A thread per request, daemon threads (Werkzeug's ThreadedWSGIServer).
+    # One process, a thread per request: for --workers 1 and debugging; one GIL
+    # answers at most about 200 requests/s on 2 cores (bench/api.py).
     server = make_server(HOST, port, app, threaded=True)
     logger.info("Serving on http://%s:%s/", HOST, port)
     click.echo(f"Serving the console and API on http://{HOST}:{port}/ (Ctrl-C stops).")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -31,12 +32,18 @@ class WebServer:
 
     Args:
         settings (Settings): Where it keeps its pid file and log, and its port.
+        port (int, optional): Another port than the configured one.
+        workers (int, optional): Server processes (see :attr:`workers`).
     """
 
-    def __init__(self, settings: Settings, port: int | None = None) -> None:
+    def __init__(
+        self, settings: Settings, port: int | None = None, workers: int | None = None
+    ) -> None:
         """Bind the server to its folder; nothing is started."""
         self.settings = settings
         self.port = port or settings.web_port
+        #: Server processes: given, configured, or one per core (at most 4).
+        self.workers = workers or settings.web_workers or min(4, os.cpu_count() or 1)
         self.home = settings.home / "web"
         self.log_file = self.home / "web.log"
         self.process = ManagedProcess(name="The web server", pid_file=self.home / "pid")
@@ -82,6 +89,8 @@ class WebServer:
                 str(self.port),
                 "--dataset",
                 self.settings.dataset,
+                "--workers",
+                str(self.workers),
             ],
             self.log_file,
         )

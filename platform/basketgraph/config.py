@@ -100,6 +100,8 @@ class Settings:
     celery: Mapping[str, Any] = field(default_factory=dict)
     #: Port of the API and console (``basketgraph serve``) on 127.0.0.1.
     web_port: int = 8000
+    #: Server processes of ``basketgraph serve``; 0 for one per core, at most 4.
+    web_workers: int = 0
     #: Whether the API answers reads without an API key. Off by default: a shop's
     #: purchase associations are its business data. Writes always need a key.
     api_anonymous_read: bool = False
@@ -211,6 +213,13 @@ class Settings:
         for name in ("neo4j_uri", "neo4j_user", "neo4j_password"):
             if raw := env.get(name.upper()):
                 values[name] = raw
+        if raw := env.get(f"{ENV_PREFIX}WEB_WORKERS"):
+            if not raw.strip().isdigit():
+                raise ConfigurationError(
+                    f"{ENV_PREFIX}WEB_WORKERS={raw!r} is not a number of processes: "
+                    "give a whole number, or 0 for one per core."
+                )
+            values["web_workers"] = int(raw)
         if raw := env.get(f"{ENV_PREFIX}SECRET_KEY"):
             values["web_secret_key"] = raw
         if raw := env.get(f"{ENV_PREFIX}API_ANONYMOUS_READ"):
