@@ -37,6 +37,7 @@ from basketgraph.mining.baskets import BasketMatrix
 from basketgraph.progress import StageReport, report_nothing
 from basketgraph.recommend import (
     RECOMMENDERS,
+    EASERecommender,
     HybridRecommender,
     LearnedRecommender,
     make_recommender,
@@ -61,6 +62,8 @@ BASELINES: dict[str, dict[str, Any]] = {
 #: neural networks, and the hybrid.
 LEARNED: dict[str, dict[str, Any]] = {
     "text": {},
+    # A linear model fitted in closed form, its penalty chosen on validation.
+    "ease": {},
     "gcn": {},
     "gat": {},
     # Its free vectors learn slowly; 30 epochs keep the pipeline in its budget.
@@ -188,6 +191,12 @@ def _evaluate(
                 "related": related.seconds,
             },
         }
+        if isinstance(recommender, EASERecommender):
+            # What validation chose, so that a report says how it was fitted.
+            results[name]["chosen"] = {
+                "l2": recommender.chosen_l2,
+                "search": recommender.l2_search,
+            }
         logger.info("Evaluated %s on %s in run %s", name, dataset, run_id)
     files = write_report(
         folder, f"Evaluation of {dataset!r} ({run_id})", context, results

@@ -8,6 +8,7 @@ from typing import Any
 from basketgraph.exceptions import ConfigurationError, NotFittedError
 from basketgraph.recommend.base import UNSCORED, Recommender
 from basketgraph.recommend.cooccurrence import CooccurrenceRecommender
+from basketgraph.recommend.ease import EASERecommender
 from basketgraph.recommend.hybrid import HybridRecommender
 from basketgraph.recommend.itemknn import ItemKNNRecommender
 from basketgraph.recommend.learned import (
@@ -29,6 +30,7 @@ __all__ = [
     "UNSCORED",
     "CooccurrenceRecommender",
     "CosineRecommender",
+    "EASERecommender",
     "GATRecommender",
     "GCNRecommender",
     "HybridRecommender",
@@ -53,6 +55,7 @@ RECOMMENDERS: dict[str, type[Recommender]] = {
         RulesRecommender,
         ItemKNNRecommender,
         CosineRecommender,
+        EASERecommender,
         TextRecommender,
         GCNRecommender,
         GATRecommender,

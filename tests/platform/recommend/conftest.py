@@ -21,6 +21,8 @@ RECOMMENDER_PARAMS: dict[str, dict[str, Any]] = {
     "itemknn": {"k": 50},
     "itemknn-k2-shrink": {"k": 2, "shrink": 2.0},
     "cosine": {},
+    "ease": {"l2": 10.0},
+    "ease-validated": {"validation_baskets": 50},
     # Small and short: the contract is about the interface, not the learning.
     "gcn": {"channels": 8, "max_epochs": 10, "steps_per_epoch": 10, "batch_size": 64},
     "gat": {"channels": 8, "max_epochs": 10, "steps_per_epoch": 10, "batch_size": 64},

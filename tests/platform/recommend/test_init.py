@@ -19,6 +19,7 @@ def test_every_name_builds_its_recommender() -> None:
     assert sorted(RECOMMENDERS) == [
         "cooccurrence",
         "cosine",
+        "ease",
         "gat",
         "gcn",
         "hybrid",
@@ -41,8 +42,8 @@ def test_every_name_builds_its_recommender() -> None:
 def test_an_unknown_name_lists_the_known_ones() -> None:
     with pytest.raises(
         ConfigurationError,
-        match=r"No recommender is named 'knn'; use one of cooccurrence, cosine, gat, "
-        r"gcn, hybrid, itemknn, lightgcn, popularity, rules, text\.",
+        match=r"No recommender is named 'knn'; use one of cooccurrence, cosine, ease, "
+        r"gat, gcn, hybrid, itemknn, lightgcn, popularity, rules, text\.",
     ):
         make_recommender("knn")
 
