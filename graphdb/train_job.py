@@ -14,6 +14,7 @@ failure marks the run failed and leaves the active run as it was.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -31,17 +32,19 @@ from basketgraph.graphdb.graph_export import export_training_data
 from basketgraph.graphdb.jobs import set_metrics
 from basketgraph.graphdb.runs import activate_run, start_run, stop_run
 from basketgraph.graphdb.writeback import BATCH, clear_run
+from basketgraph.mining.baskets import BasketMatrix
 from basketgraph.progress import StageReport, report_nothing
 from basketgraph.recommend import HybridRecommender, LearnedRecommender
 from basketgraph.recommend import make_recommender as build
 from basketgraph.recommend.base import FloatArray
+from basketgraph.recommend.ease import EASERecommender
 from basketgraph.recommend.learned import GATRecommender
 from basketgraph.recommend.pairmax import PairMaxRecommender
 
 logger = logging.getLogger(__name__)
 
 #: Models ``basketgraph train`` trains.
-MODELS = ("gcn", "gat", "lightgcn", "hybrid")
+MODELS = ("gcn", "gat", "lightgcn", "hybrid", "ease")
 #: Products whose partners are scored at once.
 SCORE_BLOCK = 512
 #: Neighbours a GAT run stores per partner, those it attended to most.
@@ -61,7 +64,7 @@ CREATE (a)-[:ASSOCIATED {score: row.score, rank: row.rank, kind: row.kind,
 class TrainParams:
     """What a training run does; every field has a working default."""
 
-    #: ``"gcn"``, ``"gat"``, ``"lightgcn"`` or ``"hybrid"``.
+    #: ``"gcn"``, ``"gat"``, ``"lightgcn"``, ``"hybrid"`` or ``"ease"``.
     model: str = "gcn"
     #: Partners written per product (and per kind, for the hybrid).
     top_k: int = 20
@@ -273,6 +276,10 @@ def _train_into(
 
     report("training", 0.1)
     started = time.perf_counter()
+    if params.model == "ease":
+        _fit_ease(params, model_root, summary, export.baskets, report)
+        summary.seconds_training = time.perf_counter() - started
+        return
     recommender = build(params.model, **params.train)
     assert isinstance(recommender, PairMaxRecommender)  # every model of MODELS
     recommender.fit(export.baskets, export.side)
@@ -334,6 +341,68 @@ def attended_skus(
             found[sku] = [skus[int(n["product"])] for n in neighbours]
 
     return found
+
+
+#: Hyperparameters an EASE run takes; ``device`` is accepted and unused (numpy on
+#: the CPU), so that every model takes the command line's options.
+_EASE_PARAMS = ("l2", "validation_share", "validation_baskets", "seed")
+
+
+def _fit_ease(
+    params: TrainParams,
+    model_root: Path,
+    summary: TrainSummary,
+    baskets: BasketMatrix,
+    report: StageReport,
+) -> None:
+    """Fit EASE, save its weights, score each product's partners by them."""
+    from basketgraph.gnn.checkpoint import code_version
+
+    unknown = sorted(set(params.train) - {*_EASE_PARAMS, "device"})
+    if unknown:
+        raise ConfigurationError(
+            f"EASE takes no {unknown[0]!r} (it is fitted in closed form, without "
+            f"epochs); it takes {', '.join(_EASE_PARAMS)}."
+        )
+    recommender = EASERecommender(
+        **{k: v for k, v in params.train.items() if k in _EASE_PARAMS}
+    )
+    recommender.fit(baskets)
+    search = recommender.l2_search
+    summary.validation_ndcg = max((s["ndcg@10"] for s in search), default=float("nan"))
+    path = model_root / summary.dataset / f"{summary.run_id}.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    weights = recommender.weights
+    np.savez_compressed(
+        path,
+        weights=weights.astype(np.float32),
+        product_ids=np.asarray([str(p) for p in baskets.product_ids]),
+    )
+    metadata = {
+        "model": "ease",
+        "l2": recommender.chosen_l2,
+        "l2_search": search,
+        "dataset": summary.dataset,
+        "run_id": summary.run_id,
+        "data_hash": summary.data_hash,
+        "code_version": code_version(),
+        "num_products": baskets.num_products,
+    }
+    path.with_suffix(".json").write_text(json.dumps(metadata, indent=2) + "\n")
+    summary.checkpoint = str(path)
+    summary.weights = [float(recommender.chosen_l2 or 0.0)]
+
+    report("scoring", 0.8)
+    skus = [str(s) for s in baskets.product_ids]
+    rows = list(
+        partner_rows(
+            skus,
+            lambda columns: recommender.score_baskets([[c] for c in columns]),
+            params.top_k,
+            "learned",
+        )
+    )
+    summary.partners = str(save_partners(path.with_suffix(".partners.parquet"), rows))
 
 
 def save_partners(path: Path, rows: list[dict[str, Any]]) -> Path:

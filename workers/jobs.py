@@ -35,7 +35,7 @@ Job = Run
 #: Steps that can be submitted, each a task of :mod:`basketgraph.workers.tasks`.
 JOB_STEPS = ("ingest", "mine", "embed", "train", "evaluate", "prune", "pipeline")
 #: Models a pipeline trains when it is given none.
-PIPELINE_MODELS = ("gcn", "gat", "hybrid")
+PIPELINE_MODELS = ("gcn", "gat", "ease", "hybrid")
 
 
 class ParamError(InputError):
@@ -91,7 +91,9 @@ STEP_PARAMS: dict[str, dict[str, Param]] = {
     },
     "embed": {"top_k": Param(int), "min_score": Param(float)},
     "train": {
-        "model": Param(str, "gcn", choices=("gcn", "gat", "lightgcn", "hybrid")),
+        "model": Param(
+            str, "gcn", choices=("gcn", "gat", "lightgcn", "hybrid", "ease")
+        ),
         "top_k": Param(int, 20),
         "epochs": Param(int),
         "seed": Param(int, 0),

@@ -467,10 +467,11 @@ def embed(
 @dataset_option
 @click.option(
     "--model",
-    type=click.Choice(["gcn", "gat", "lightgcn", "hybrid"]),
+    type=click.Choice(["gcn", "gat", "lightgcn", "hybrid", "ease"]),
     default="gcn",
     show_default=True,
-    help="What to train; the hybrid writes complements and substitutes.",
+    help="What to train; the hybrid writes complements and substitutes; ease is "
+    "the linear model fitted in closed form (no epochs).",
 )
 @click.option(
     "--top-k",
@@ -554,9 +555,10 @@ def _note(as_json: bool, message: str) -> None:
 @dataset_option
 @click.option(
     "--models",
-    default="gcn,gat,hybrid",
+    default="gcn,gat,ease,hybrid",
     show_default=True,
-    help="Models trained and written back, comma-separated.",
+    help="Models trained and written back, comma-separated; the last of gcn, gat, "
+    "lightgcn and ease is the one served as learned.",
 )
 @click.option("--no-evaluate", is_flag=True, help="Skip the evaluation.")
 @json_option

@@ -40,7 +40,9 @@ def test_pipeline_loads_learns_writes_back_and_judges(
     assert list(steps) == ["ingest", "mine", "embed", "train gcn", "train hybrid"]
     assert set(summary["seconds"]) == {*steps, "evaluate"}
     results = summary["evaluation"]["results"]
-    assert {"popularity", "rules", "cosine", "gcn", "gat", "hybrid"} <= set(results)
+    assert {"popularity", "rules", "cosine", "ease", "gcn", "gat", "hybrid"} <= set(
+        results
+    )
     served = driver.execute_query(
         """
 MATCH (run:Run {dataset: $dataset, active: true})

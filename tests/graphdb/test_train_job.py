@@ -255,3 +255,41 @@ def test_cli_train_prints_a_summary(embedded: tuple[str, GroundTruth]) -> None:
     summary = json.loads(result.stdout)
     assert summary["model"] == "lightgcn"
     assert summary["associated_written"] > 0
+
+
+def test_an_ease_run_writes_the_planted_complements_and_saves_its_weights(
+    driver: Driver, embedded: tuple[str, GroundTruth], tmp_path: Path
+) -> None:
+    import numpy as np
+
+    dataset, truth = embedded
+    summary = run_training(
+        driver, dataset, TrainParams(model="ease", top_k=5), tmp_path
+    )
+
+    rows = associated(driver, dataset)
+    assert len(rows) == summary.associated_written > 0
+    assert {r["model"] for r in rows} == {"ease"}
+    found = {(r["product"], r["partner"]) for r in rows}
+    planted = {tuple(pair) for pair in truth.complement_pairs}
+    # Chance puts a given partner among 5 of 200 products 2.5 % of the time.
+    assert len(found & planted) >= 0.8 * len(planted)
+    assert 0.0 < summary.validation_ndcg <= 1.0
+    saved = np.load(summary.checkpoint)
+    assert saved["weights"].shape == (summary.products, summary.products)
+    metadata = json.loads(Path(summary.checkpoint).with_suffix(".json").read_text())
+    assert metadata["l2"] in [s["l2"] for s in metadata["l2_search"]]
+    run = active_run(driver, dataset, "train")
+    assert run is not None and run.id == summary.run_id
+
+
+def test_ease_refuses_epochs_with_a_clear_error(
+    embedded: tuple[str, GroundTruth],
+) -> None:
+    dataset, _ = embedded
+    result = run_cli(
+        "train", "--dataset", dataset, "--model", "ease", "--epochs", "3", check=False
+    )
+
+    assert result.returncode == 1
+    assert "EASE takes no 'max_epochs'" in result.stderr
