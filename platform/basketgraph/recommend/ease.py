@@ -19,7 +19,7 @@ from basketgraph.recommend._baskets import (
 from basketgraph.recommend.base import UNSCORED, FloatArray, Recommender
 
 #: The L2 penalties tried on the validation baskets when none is given.
-L2_GRID = (30.0, 100.0, 300.0, 1000.0, 3000.0)
+L2_GRID = (3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)
 
 
 class EASERecommender(Recommender):
