@@ -190,3 +190,40 @@ def _raise_bad_column(
         f"are whole numbers from 0 to {num_products - 1}); map skus with "
         "BasketMatrix.product_index() and drop unknown ones."
     )
+
+
+def held_out_by_subtraction(
+    baskets: Sequence[Sequence[int]],
+    num_products: int,
+    held_block: Callable[[list[int]], FloatArray],
+    one_by_one: Callable[[Sequence[Sequence[int]]], FloatArray],
+) -> FloatArray:
+    """Score every basket without each of its products, a basket at a time.
+
+    Args:
+        baskets (Sequence[Sequence[int]]): Columns of each basket's products.
+        num_products (int): Columns of the scores.
+        held_block (Callable): Maps a basket of distinct products to the
+            ``[len(basket), num_products]`` scores of the basket without each of
+            them (its sum less each product's part).
+        one_by_one (Callable): Scores the held-out queries of a basket that lists
+            a product twice, which subtraction would get wrong.
+
+    Returns:
+        numpy.ndarray: ``[sum(len(b)), num_products]``, the queries in order.
+
+    Raises:
+        InputError: If a column is not a product column.
+    """
+    basket_indicator(baskets, num_products)  # names a bad column's basket
+    scores = np.empty((sum(len(b) for b in baskets), num_products), dtype=np.float64)
+    row = 0
+    for basket in baskets:
+        size = len(basket)
+        if len(set(basket)) < size:  # a repeated product counts once
+            scores[row : row + size] = one_by_one([basket])
+        else:
+            scores[row : row + size] = held_block(list(basket))
+        row += size
+
+    return scores

@@ -14,6 +14,7 @@ from basketgraph.mining.baskets import BasketMatrix
 from basketgraph.recommend._baskets import (
     basket_indicator,
     check_product,
+    held_out_by_subtraction,
     require_fitted,
 )
 from basketgraph.recommend.base import UNSCORED, FloatArray, Recommender
@@ -173,26 +174,18 @@ class EASERecommender(Recommender):
         """
         weights = self.weights
         sold = require_fitted(self._sold, self.name)
-        basket_indicator(baskets, self.num_products)  # names a bad column's basket
-        rows = sum(len(b) for b in baskets)
-        scores = np.empty((rows, self.num_products), dtype=np.float64)
-        row = 0
-        for basket in baskets:
-            size = len(basket)
-            if len(set(basket)) < size:  # a repeated product counts once
-                scores[row : row + size] = super().score_held_out([basket])
-                row += size
-                continue
-            columns = np.asarray(basket, dtype=np.int64)
-            block = weights[columns]  # [size, num_products]
+
+        def held_block(basket: list[int]) -> FloatArray:
+            block = weights[basket]  # [size, num_products]
             held = block.sum(axis=0)[None, :] - block
             held[:, ~sold] = UNSCORED
-            left = sold[columns].sum() - sold[columns]  # sold products that remain
+            left = sold[basket].sum() - sold[basket]  # sold products that remain
             held[left == 0] = UNSCORED
-            scores[row : row + size] = held
-            row += size
+            return np.asarray(held, dtype=np.float64)
 
-        return scores
+        return held_out_by_subtraction(
+            baskets, self.num_products, held_block, super().score_held_out
+        )
 
     def explain(self, basket: Sequence[int], candidate: int) -> dict[str, Any]:
         """Return each basket product's weight toward ``candidate``.

@@ -11,6 +11,7 @@ from scipy import sparse
 from basketgraph.mining.baskets import BasketMatrix
 from basketgraph.recommend._baskets import (
     basket_indicator,
+    held_out_by_subtraction,
     require_fitted,
     score_in_chunks,
 )
@@ -105,25 +106,18 @@ class ItemMatrixRecommender(Recommender):
         if not self._exact:
             return super().score_held_out(baskets)
         weights = self.weights
-        basket_indicator(baskets, self.num_products)  # names a bad column's basket
-        rows = sum(len(b) for b in baskets)
-        scores = np.empty((rows, self.num_products), dtype=np.float64)
-        row = 0
-        for basket in baskets:
-            size = len(basket)
-            if len(set(basket)) < size:  # a repeated product counts once
-                scores[row : row + size] = super().score_held_out([basket])
-                row += size
-                continue
-            block = weights[list(basket)].toarray()  # [size, num_products]
+
+        def held_block(basket: list[int]) -> FloatArray:
+            block = weights[basket].toarray()  # [size, num_products]
             evidence = (block != 0).sum(axis=0)
             held = block.sum(axis=0)[None, :] - block
             left = evidence[None, :] - (block != 0)
             held[left == 0] = UNSCORED
-            scores[row : row + size] = held
-            row += size
+            return np.asarray(held, dtype=np.float64)
 
-        return scores
+        return held_out_by_subtraction(
+            baskets, self.num_products, held_block, super().score_held_out
+        )
 
     def basket_weights(self, columns: Sequence[int], candidate: int) -> list[float]:
         """Return ``W[b, candidate]`` for each ``b`` in ``columns``, 0 if unstored."""
