@@ -197,6 +197,10 @@ def _serve_processes(
     settings: Settings, port: int, workers: int, access_log: bool
 ) -> None:
     """Serve with gunicorn: ``workers`` processes, each with its app and driver."""
+    # TODO(serving): at 200 requests/s on 2 cores shared with Neo4j and the load
+    # generator, p99 is 12 to 75 ms from run to run (bench/api.py), against a
+    # target of 25 ms; each request still spends about 1.2 ms of Python (Flask,
+    # marshmallow, the driver's record handling) besides the Cypher itself.
     from gunicorn.app.base import BaseApplication
 
     from basketgraph.web.app import create_app
