@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from neo4j import Driver, GraphDatabase
+from neo4j.auth_management import AuthManagers
 from neo4j.exceptions import ServiceUnavailable
 
 from basketgraph.config import Settings
@@ -28,10 +29,18 @@ def connect(settings: Settings, *, verify: bool = True, **config: Any) -> Driver
     Raises:
         StoreUnavailableError: If ``verify`` is set and the server does not answer.
     """
-    password = settings.neo4j_password or read_password(settings)
+    auth: Any
+    if settings.neo4j_password:
+        auth = (settings.neo4j_user, settings.neo4j_password)
+    else:
+        # The local server's password is read when the driver first connects, and
+        # again if the server refuses it: a long-lived process (the web server, a
+        # worker) started before the server stored its password still connects.
+        user = settings.neo4j_user
+        auth = AuthManagers.basic(lambda: (user, read_password(settings)))
     driver = GraphDatabase.driver(
         settings.neo4j_uri,
-        auth=(settings.neo4j_user, password),
+        auth=auth,
         # Deprecation and performance hints go to the server's query log; a user
         # of the command line cannot act on them.
         notifications_min_severity="OFF",
