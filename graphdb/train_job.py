@@ -97,6 +97,8 @@ class TrainSummary:
     best_epoch: int = 0
     validation_ndcg: float = float("nan")
     weights: list[float] | None = None
+    #: EASE's penalty, chosen on the validation baskets.
+    l2: float | None = None
     associated_written: int = 0
     checkpoint: str = ""
     #: Each product's scored partners, saved for the write-back.
@@ -390,7 +392,7 @@ def _fit_ease(
     }
     path.with_suffix(".json").write_text(json.dumps(metadata, indent=2) + "\n")
     summary.checkpoint = str(path)
-    summary.weights = [float(recommender.chosen_l2 or 0.0)]
+    summary.l2 = recommender.chosen_l2
 
     report("scoring", 0.8)
     # TODO(ease): a product never bought has no weights, so it gets no EASE

@@ -526,11 +526,16 @@ def train(
             settings.home / "models",
             progress=lambda stage: _note(as_json, f"train {model}: {stage}"),
         )
+    fitted = (
+        f"penalty {summary.l2:g}"
+        if summary.l2 is not None
+        else f"best epoch {summary.best_epoch} of {summary.epochs}"
+    )
     line = (
         f"Trained {model} on {dataset!r} (run {summary.run_id}, now active): "
-        f"{summary.baskets:,} baskets, {summary.products:,} products, best epoch "
-        f"{summary.best_epoch} of {summary.epochs} (validation NDCG@10 "
-        f"{summary.validation_ndcg:.4f}), {summary.associated_written:,} ASSOCIATED "
+        f"{summary.baskets:,} baskets, {summary.products:,} products, {fitted} "
+        f"(validation NDCG@10 {summary.validation_ndcg:.4f}), "
+        f"{summary.associated_written:,} ASSOCIATED "
         f"written in {summary.seconds:.1f} s; model saved to {summary.checkpoint}."
     )
     _emit(as_json, summary.to_dict(), line)

@@ -279,6 +279,7 @@ def test_an_ease_run_writes_the_planted_complements_and_saves_its_weights(
     assert saved["weights"].shape == (summary.products, summary.products)
     metadata = json.loads(Path(summary.checkpoint).with_suffix(".json").read_text())
     assert metadata["l2"] in [s["l2"] for s in metadata["l2_search"]]
+    assert summary.l2 == metadata["l2"] and summary.weights is None
     run = active_run(driver, dataset, "train")
     assert run is not None and run.id == summary.run_id
 
