@@ -369,9 +369,9 @@ def _children_allowed() -> Iterator[None]:
     config = process._config  # type: ignore[attr-defined]
     saved = {name: config.get(name) for name in ("daemon", "authkey")}
     config["daemon"] = False
-    config["authkey"] = multiprocessing.process.AuthenticationString(  # type: ignore[attr-defined]
-        os.urandom(32)
-    )
+    # AuthenticationString is not in the standard library's stubs.
+    key = multiprocessing.process.AuthenticationString  # type: ignore[attr-defined]
+    config["authkey"] = key(os.urandom(32))
     try:
         yield
     finally:
