@@ -216,7 +216,11 @@ def _check_semantics(step: str, params: dict[str, Any]) -> None:
         elif step == "pipeline":
             for model in params.get("models", ()):
                 train_params({"model": model})
-            mining_params(params.get("mine", {}))
+            try:
+                check_params("mine", params.get("mine"))
+            except ParamError as e:  # named as a member of the pipeline's "mine"
+                inner = e.field.removeprefix("params")
+                raise ParamError(str(e), f"params.mine{inner}") from e
     except ConfigurationError as e:
         raise ParamError(str(e), "params") from e
 
@@ -248,15 +252,13 @@ MINING_KNOBS = (
 
 
 def mining_params(params: Mapping[str, Any]) -> Any:
-    """Return the :class:`~basketgraph.graphdb.mining_job.MiningParams` of a job."""
+    """Return the :class:`~basketgraph.graphdb.mining_job.MiningParams` of a job.
+
+    The parameters are those :func:`check_params` accepted for ``mine``.
+    """
     from basketgraph.graphdb.mining_job import MiningParams
 
     names = (*MINING_KNOBS, "write_batch")
-    unknown = sorted(set(params) - {*names, "since", "until", "country", "category"})
-    if unknown:
-        raise ParamError(
-            f"Mining has no parameter {unknown[0]!r}.", f"params.{unknown[0]}"
-        )
     values = {n: params[n] for n in names if n in params}
 
     return MiningParams(**values, where=_window(params))

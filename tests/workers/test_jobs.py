@@ -188,6 +188,8 @@ def test_bad_parameters_are_refused_before_anything_is_queued(
         ("ingest", {}, "params.path"),
         ("ingest", {"path": "/nonexistent/orders.csv"}, "params.path"),
         ("evaluate", {"split": "yesterday"}, "params.split"),
+        ("pipeline", {"mine": {"min_suport": 0.1}}, "params.mine.min_suport"),
+        ("pipeline", {"mine": {"min_support": "high"}}, "params.mine.min_support"),
         ("dance", {}, "step"),
     ]
     for step, params, field in cases:
