@@ -102,6 +102,7 @@ class EASERecommender(Recommender):
 
     def _choose_l2(self, matrix: sparse.csr_array) -> float:
         """Return the penalty of :data:`L2_GRID` that completes validation best."""
+        from basketgraph.evaluation.metrics import ndcg, rank_of
         from basketgraph.gnn.training import split_in_time, validation_queries
 
         fit, held_out = split_in_time(matrix, self.validation_share)
@@ -111,16 +112,13 @@ class EASERecommender(Recommender):
         if not queries.contexts:
             return L2_GRID[len(L2_GRID) // 2]
         indicator = basket_indicator(queries.contexts, matrix.shape[1])
-        targets = queries.targets
         self.l2_search = []
         for l2 in L2_GRID:
             scores = np.asarray(indicator @ ease_weights(fit, l2))
-            scores[indicator.nonzero()] = -np.inf
-            target_scores = scores[np.arange(len(targets)), targets]
-            # Pessimistic rank: ties with the target count against it.
-            ranks = (scores >= target_scores[:, None]).sum(axis=1)
-            gains = np.where(ranks <= 10, 1.0 / np.log2(ranks + 1.0), 0.0)
-            self.l2_search.append({"l2": l2, "ndcg@10": float(gains.mean())})
+            # Ranked as the evaluation ranks: ties count against the target.
+            ranks = rank_of(scores, queries.targets, exclude=queries.contexts)
+            gain = float(ndcg(ranks, 10).mean())
+            self.l2_search.append({"l2": l2, "ndcg@10": gain})
         best = max(self.l2_search, key=lambda s: (s["ndcg@10"], -s["l2"]))
 
         return best["l2"]
