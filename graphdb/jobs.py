@@ -265,16 +265,6 @@ def mark_cancelled(
     )
 
 
-def mark_retrying(driver: Driver, run_id: str, error: str) -> None:
-    """Record that a run hit a transient error and is queued to try again."""
-    driver.execute_query(
-        "MATCH (run:Run {id: $id}) SET run.status = 'queued', run.error = $error, "
-        "run.stage = 'waiting to retry'",
-        id=run_id,
-        error=error,
-    )
-
-
 def finish_run(
     driver: Driver, run_id: str, metrics: dict[str, Any], held_back: str | None = None
 ) -> None:

@@ -165,13 +165,13 @@ def stop_run(driver: Driver, run_id: str, error: BaseException) -> None:
     the command line, marks it ``failed``. Readers waiting for the run to end thus
     never see a failure that a retry or the cancellation overrides a moment later.
     """
-    from neo4j.exceptions import Neo4jError
+    from neo4j.exceptions import DriverError, Neo4jError
 
     from basketgraph.exceptions import BasketgraphError, JobCancelledError
 
     if isinstance(error, JobCancelledError):
         status = "cancelled"
-    elif (isinstance(error, Neo4jError) and error.is_retryable()) or (
+    elif (isinstance(error, Neo4jError | DriverError) and error.is_retryable()) or (
         isinstance(error, BasketgraphError) and error.retryable
     ):
         status = "retryable"

@@ -47,13 +47,18 @@ from basketgraph.graphdb.jobs import (
     claim_run,
     finish_run,
     mark_cancelled,
-    mark_retrying,
     queue_run,
     release_run,
     report_pipeline,
     report_progress,
 )
-from basketgraph.graphdb.runs import activate_run, active_run, fail_run, get_run
+from basketgraph.graphdb.runs import (
+    activate_run,
+    active_run,
+    fail_run,
+    get_run,
+    stop_run,
+)
 from basketgraph.workers.app import settings_of
 
 logger = logging.getLogger(__name__)
@@ -263,7 +268,7 @@ def run_job(
             _fail(driver, parent, run_id, f"{type(e).__name__}: {e}")
             raise
         logger.warning("Run %s hit %s; retrying", run_id, e)
-        _quietly(mark_retrying, driver, run_id, f"{type(e).__name__}: {e}")
+        _quietly(stop_run, driver, run_id, e)  # queued again, with the error
         raise task.retry(
             exc=e, countdown=_backoff(task), max_retries=MAX_RETRIES
         ) from e
