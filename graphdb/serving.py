@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from neo4j import Driver, ManagedTransaction, Record
+from neo4j import READ_ACCESS, Driver, ManagedTransaction, Record
+from neo4j.exceptions import DriverError, Neo4jError
 
 from basketgraph.exceptions import InputError
 
@@ -139,32 +140,35 @@ AND ($category IS NULL OR EXISTS {
 })
 """
 
-# The served runs of the other kinds, for the explanation of each answer; each is
-# at most one node, so the optional matches keep a single row.
+# The served runs that explain each answer; each is at most one node, so the
+# optional matches keep a single row.
 _RUNS = """
 OPTIONAL MATCH (mine:Run {dataset: $dataset, kind: 'mine', active: true})
-OPTIONAL MATCH (embed:Run {dataset: $dataset, kind: 'embed', active: true})
 OPTIONAL MATCH (train:Run {dataset: $dataset, kind: 'train', active: true})
 """
 
 # Why ``q`` is answered for ``p``: the pair's co-purchase statistics, learned score
-# and text similarity, each null when no served run has it.
-# ``attended`` is what a GAT run stored on the pair: the skus the model attended to
-# most when it placed the partner (absent for other models).
-_EXPLAIN = """
+# and text similarity, each null when no served run has it. ``attended`` is what a
+# GAT run stored on the pair: the skus the model attended to most when it placed
+# the partner (absent for other models). The answers are collected into one list
+# in their order (``tier``, ``position``, sku), so that a request is one row.
+_ROWS = """
 OPTIONAL MATCH (p)-[b:BOUGHT_WITH]->(q) WHERE b.run_id = mine.id
 OPTIONAL MATCH (p)-[a:ASSOCIATED]->(q) WHERE a.run_id = train.id
-WITH p, q, score, pin, b, a, mine, embed, train
-RETURN q.sku AS sku, q.title AS title, q.price AS price,
-       coalesce(q.merchandise, true) AS merchandise, score, pin, p.sku AS because,
-       {co_purchase_count: b.count, support: b.support, confidence: b.confidence,
-        lift: b.lift, leverage: b.leverage, learned_score: a.score,
-        learned_model: a.model, attended: a.attended,
-        text_similarity: CASE
-          WHEN p.embedding IS NOT NULL AND q.embedding IS NOT NULL
-               AND p.embedding_model = q.embedding_model
-          THEN 2 * vector.similarity.cosine(p.embedding, q.embedding) - 1 END
-       } AS explanation
+WITH tier, position, q.sku AS sku, {
+  sku: q.sku, title: q.title, price: q.price,
+  merchandise: coalesce(q.merchandise, true), score: score, pin: pin,
+  because: p.sku,
+  explanation: {co_purchase_count: b.count, support: b.support,
+    confidence: b.confidence, lift: b.lift, leverage: b.leverage,
+    learned_score: a.score, learned_model: a.model, attended: a.attended,
+    text_similarity: CASE
+      WHEN p.embedding IS NOT NULL AND q.embedding IS NOT NULL
+           AND p.embedding_model = q.embedding_model
+      THEN 2 * vector.similarity.cosine(p.embedding, q.embedding) - 1 END}
+} AS row
+ORDER BY tier, position, sku
+RETURN collect(row) AS rows
 """
 
 
@@ -172,28 +176,33 @@ def related_query(kind: str) -> str:
     """Return the Cypher of the related products of one kind.
 
     Parameters: ``dataset``, ``sku``, ``k`` and those of :class:`ProductFilter`.
-    It returns no row when the product is unknown, and the pinned products first,
-    newest pin first, then the kind's partners by rank, blocked ones left out.
+    It returns one row: ``known`` (whether the dataset holds the product) and
+    ``rows``, the pinned products first, newest pin first, then the kind's
+    partners by rank, blocked ones left out.
     """
     spec = KINDS[kind]
 
     return f"""
-MATCH (p:Product {{dataset: $dataset, sku: $sku}})
+OPTIONAL MATCH (p:Product {{dataset: $dataset, sku: $sku}})
 {_RUNS}
-CALL (p) {{
-  MATCH (p)-[pin:PINNED]->(q:Product)
-  WHERE {_FILTER}
-  RETURN q, null AS score, 0 AS tier, -pin.at.epochMillis AS position,
-         pin {{.id, .by, .note, at: toString(pin.at)}} AS pin
-  UNION ALL
-  MATCH (run:Run {{dataset: $dataset, kind: '{spec.run_kind}', active: true}})
-  MATCH (p)-[r:{spec.rel_type} {{run_id: run.id}}]->(q:Product)
-  WHERE {spec.condition} AND {_FILTER}
-    AND NOT EXISTS {{ (p)-[:PINNED|BLOCKED]->(q) }}
-  RETURN q, {spec.score} AS score, 1 AS tier, r.rank AS position, null AS pin
+CALL (p, mine, train) {{
+  CALL (p) {{
+    MATCH (p)-[pin:PINNED]->(q:Product)
+    WHERE {_FILTER}
+    RETURN q, null AS score, 0 AS tier, -pin.at.epochMillis AS position,
+           pin {{.id, .by, .note, at: toString(pin.at)}} AS pin
+    UNION ALL
+    MATCH (run:Run {{dataset: $dataset, kind: '{spec.run_kind}', active: true}})
+    MATCH (p)-[r:{spec.rel_type} {{run_id: run.id}}]->(q:Product)
+    WHERE {spec.condition} AND {_FILTER}
+      AND NOT EXISTS {{ (p)-[:PINNED|BLOCKED]->(q) }}
+    RETURN q, {spec.score} AS score, 1 AS tier, r.rank AS position, null AS pin
+  }}
+  WITH p, q, score, pin, tier, position, mine, train
+  ORDER BY tier, position, q.sku LIMIT $k
+  {_ROWS}
 }}
-WITH p, q, score, pin, mine, embed, train ORDER BY tier, position, q.sku LIMIT $k
-{_EXPLAIN}
+RETURN p IS NOT NULL AS known, rows
 """
 
 
@@ -204,7 +213,8 @@ def basket_query(kind: str) -> str:
     A candidate scores as its best pair with a basket product (the maximum, not the
     sum, which would put the products related to everything first); the products
     pinned to any basket product come first, and a product blocked for any basket
-    product is never answered.
+    product is never answered. It returns one row: ``known`` (the basket's skus
+    the dataset holds) and ``rows``.
     """
     spec = KINDS[kind]
 
@@ -212,29 +222,57 @@ def basket_query(kind: str) -> str:
 MATCH (b:Product {{dataset: $dataset}}) WHERE b.sku IN $skus
 WITH collect(b) AS basket
 {_RUNS}
-CALL (basket) {{
-  UNWIND basket AS p
-  MATCH (p)-[pin:PINNED]->(q:Product)
-  WHERE NOT q IN basket AND {_FILTER}
-  RETURN q, p, null AS score, 0 AS tier, -pin.at.epochMillis AS position,
-         pin {{.id, .by, .note, at: toString(pin.at)}} AS pin
-  UNION ALL
-  MATCH (run:Run {{dataset: $dataset, kind: '{spec.run_kind}', active: true}})
-  UNWIND basket AS p
-  MATCH (p)-[r:{spec.rel_type} {{run_id: run.id}}]->(q:Product)
-  WHERE {spec.condition} AND NOT q IN basket AND {_FILTER}
-    AND NOT EXISTS {{ MATCH (x)-[:PINNED|BLOCKED]->(q) WHERE x IN basket }}
-  RETURN q, p, {spec.basket_score} AS score, 1 AS tier,
-         -{spec.basket_score} AS position, null AS pin
+CALL (basket, mine, train) {{
+  CALL (basket) {{
+    UNWIND basket AS p
+    MATCH (p)-[pin:PINNED]->(q:Product)
+    WHERE NOT q IN basket AND {_FILTER}
+    RETURN q, p, null AS score, 0 AS tier, -pin.at.epochMillis AS position,
+           pin {{.id, .by, .note, at: toString(pin.at)}} AS pin
+    UNION ALL
+    MATCH (run:Run {{dataset: $dataset, kind: '{spec.run_kind}', active: true}})
+    UNWIND basket AS p
+    MATCH (p)-[r:{spec.rel_type} {{run_id: run.id}}]->(q:Product)
+    WHERE {spec.condition} AND NOT q IN basket AND {_FILTER}
+      AND NOT EXISTS {{ MATCH (x)-[:PINNED|BLOCKED]->(q) WHERE x IN basket }}
+    RETURN q, p, {spec.basket_score} AS score, 1 AS tier,
+           -{spec.basket_score} AS position, null AS pin
+  }}
+  WITH q, p, score, pin, tier, position, mine, train
+  ORDER BY tier, position, p.sku
+  WITH q, head(collect({{p: p, score: score, pin: pin, tier: tier,
+                        position: position}})) AS best, mine, train
+  ORDER BY best.tier, best.position, q.sku LIMIT $k
+  WITH best.p AS p, q, best.score AS score, best.pin AS pin, best.tier AS tier,
+       best.position AS position, mine, train
+  {_ROWS}
 }}
-WITH q, p, score, pin, tier, position, mine, embed, train
-ORDER BY tier, position, p.sku
-WITH q, head(collect({{p: p, score: score, pin: pin, tier: tier,
-                      position: position}})) AS best, mine, embed, train
-ORDER BY best.tier, best.position, q.sku LIMIT $k
-WITH best.p AS p, q, best.score AS score, best.pin AS pin, mine, embed, train
-{_EXPLAIN}
+RETURN [b IN basket | b.sku] AS known, rows
 """
+
+
+def _read_row(driver: Driver, query: str, params: dict[str, Any]) -> Record:
+    """Run one read query that returns one row, and return the row.
+
+    It runs as an auto-commit transaction: one statement is as atomic there as
+    in a managed transaction, and it saves the BEGIN and COMMIT messages. With
+    the answers collected into one row, a serving request spends about half the
+    driver time it did (``bench/api.py``). An error that the driver calls
+    retryable (a connection lost, a database not yet available) is tried once
+    more on a fresh session, where a managed transaction would retry for up to
+    its retry time.
+    """
+    try:
+        return _run_row(driver, query, params)
+    except (Neo4jError, DriverError) as error:
+        if not error.is_retryable():
+            raise
+        return _run_row(driver, query, params)
+
+
+def _run_row(driver: Driver, query: str, params: dict[str, Any]) -> Record:
+    with driver.session(default_access_mode=READ_ACCESS) as session:
+        return session.run(query, params).single(strict=True)
 
 
 def related_products(
@@ -264,23 +302,11 @@ def related_products(
     _check_kind(kind)
     params = {"dataset": dataset, "sku": sku, "k": k}
     params |= (where or ProductFilter()).params()
-    with driver.session() as session:
-        return session.execute_read(_related, related_query(kind), params)
+    record = _read_row(driver, related_query(kind), params)
+    if not record["known"]:
+        return None
 
-
-def _related(
-    tx: ManagedTransaction, query: str, params: dict[str, Any]
-) -> list[dict[str, Any]] | None:
-    rows = [_answer(r) for r in tx.run(query, params)]
-    if rows:
-        return rows
-    known = tx.run(
-        "MATCH (p:Product {dataset: $dataset, sku: $sku}) RETURN count(p) AS n",
-        dataset=params["dataset"],
-        sku=params["sku"],
-    ).single(strict=True)
-
-    return [] if known["n"] else None
+    return [_answer(row) for row in record["rows"]]
 
 
 def complete_basket(
@@ -308,36 +334,49 @@ def complete_basket(
         gave its best score), and the skus of the basket not in the dataset.
     """
     _check_kind(kind)
-    params = {"dataset": dataset, "skus": list(dict.fromkeys(skus)), "k": k}
+    basket = list(dict.fromkeys(skus))
+    params = {"dataset": dataset, "skus": basket, "k": k}
     params |= (where or ProductFilter()).params()
-    with driver.session() as session:
-        return session.execute_read(_complete, basket_query(kind), params)
+    record = _read_row(driver, basket_query(kind), params)
+    known = set(record["known"])
+
+    return [_answer(row) for row in record["rows"]], [
+        s for s in basket if s not in known
+    ]
 
 
-def _complete(
-    tx: ManagedTransaction, query: str, params: dict[str, Any]
-) -> tuple[list[dict[str, Any]], list[str]]:
-    rows = [_answer(r) for r in tx.run(query, params)]
-    known = {
-        r["sku"]
-        for r in tx.run(
-            "MATCH (p:Product {dataset: $dataset}) WHERE p.sku IN $skus "
-            "RETURN p.sku AS sku",
-            dataset=params["dataset"],
-            skus=params["skus"],
-        )
+#: The fields of an answer, in the order the API gives them.
+ANSWER_FIELDS = ("sku", "title", "price", "merchandise", "score", "pin", "because")
+
+#: The fields of an answer's explanation, in order; those no served run knows are
+#: left out.
+EXPLANATION_FIELDS = (
+    "co_purchase_count",
+    "support",
+    "confidence",
+    "lift",
+    "leverage",
+    "learned_score",
+    "learned_model",
+    "attended",
+    "text_similarity",
+)
+
+
+def _answer(row: dict[str, Any]) -> dict[str, Any]:
+    """Return one answer with its fields in order (a Cypher map has none).
+
+    The explanation leaves out what no served run knows.
+    """
+    answer = {name: row[name] for name in ANSWER_FIELDS}
+    explanation = row["explanation"]
+    answer["explanation"] = {
+        name: explanation[name]
+        for name in EXPLANATION_FIELDS
+        if explanation[name] is not None
     }
 
-    return rows, [s for s in params["skus"] if s not in known]
-
-
-def _answer(record: Record) -> dict[str, Any]:
-    row = dict(record)
-    row["explanation"] = {
-        key: value for key, value in row["explanation"].items() if value is not None
-    }
-
-    return row
+    return answer
 
 
 def _check_kind(kind: str) -> None:
@@ -686,22 +725,16 @@ def neighbourhood(
     """
     nodes: dict[str, dict[str, Any]] = {}
     edges: list[dict[str, Any]] = []
-    with driver.session() as session:
-        for kind in KINDS:
-            rows = session.execute_read(
-                _related,
-                related_query(kind),
-                {"dataset": dataset, "sku": sku, "k": k, **ProductFilter().params()},
+    for kind in KINDS:
+        for row in related_products(driver, dataset, sku, kind, k) or []:
+            nodes[row["sku"]] = {"sku": row["sku"], "title": row["title"]}
+            edges.append(
+                {
+                    "source": sku,
+                    "target": row["sku"],
+                    "kind": "pinned" if row["pin"] else kind,
+                    "score": row["score"],
+                }
             )
-            for row in rows or []:
-                nodes[row["sku"]] = {"sku": row["sku"], "title": row["title"]}
-                edges.append(
-                    {
-                        "source": sku,
-                        "target": row["sku"],
-                        "kind": "pinned" if row["pin"] else kind,
-                        "score": row["score"],
-                    }
-                )
 
     return {"nodes": list(nodes.values()), "edges": edges}

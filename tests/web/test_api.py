@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 from neo4j import Driver
 
 from basketgraph.config import Settings
-from basketgraph.graphdb.serving import KINDS
+from basketgraph.graphdb.serving import ANSWER_FIELDS, KINDS
+from basketgraph.web.api.schemas import BasketResult, RelatedResult
 from basketgraph.web.app import close_app, create_app
 from tests.web.conftest import Served, problem_of
 
@@ -308,6 +309,36 @@ def test_a_pin_comes_first_in_every_kind_and_a_block_disappears(
 
 
 @pytest.mark.usefixtures("clean_curations")
+def test_related_and_basket_answers_are_what_their_schemas_would_dump(
+    client: FlaskClient, served: Served
+) -> None:
+    # Both skip marshmallow's dump for speed; the documented shape must still hold.
+    url = f"/api/v1/products/{served.sku}/related?kind=rules&k=10"
+    partner = get(client, served, url).get_json()["products"][-1]["sku"]
+    pinned = client.post(
+        f"/api/v1/curations?dataset={served.dataset}",
+        json={"action": "pin", "sku": served.sku, "partner": partner},
+        headers=served.headers("curate"),
+    )
+    assert pinned.status_code == 201, pinned.data
+    for kind in KINDS:
+        body = get(
+            client, served, f"/api/v1/products/{served.sku}/related?kind={kind}"
+        ).get_json()
+        assert body["products"][0]["pin"] is not None
+        assert len(body["products"]) > 1, kind
+        assert RelatedResult().dump(body) == body, kind
+        assert list(body["products"][1]) == [*ANSWER_FIELDS, "explanation"]
+    basket = client.post(
+        f"/api/v1/baskets/complete?dataset={served.dataset}",
+        json={"skus": [served.sku, "NOT-A-PRODUCT"]},
+        headers=served.headers("read"),
+    ).get_json()
+    assert basket["products"] and basket["unknown_skus"] == ["NOT-A-PRODUCT"]
+    assert BasketResult().dump(basket) == basket
+
+
+@pytest.mark.usefixtures("clean_curations")
 def test_curation_refuses_unknown_products_and_a_pair_of_one(
     client: FlaskClient, served: Served
 ) -> None:
@@ -443,3 +474,31 @@ def test_an_unreachable_neo4j_is_a_503_with_retry_after(
         assert health.status_code == 503
     finally:
         close_app(down)
+
+
+def test_serving_survives_connections_that_the_server_closed(
+    served: Served, settings: Settings, driver: Driver
+) -> None:
+    from basketgraph.graphdb.connection import connect
+    from basketgraph.graphdb.serving import complete_basket, related_products
+
+    # Serving reads run as auto-commit queries, not in the driver's managed
+    # transactions: a pooled connection the server dropped must still not fail.
+    agent = "basketgraph-test/closed-connections"
+    serving = connect(settings, user_agent=agent)
+    try:
+        first = related_products(serving, served.dataset, served.sku, "rules")
+        assert first
+        killed = driver.execute_query(
+            "CALL dbms.listConnections() YIELD connectionId, userAgent "
+            "WHERE userAgent = $agent "
+            "CALL dbms.killConnection(connectionId) YIELD message "
+            "RETURN count(*) AS n",
+            agent=agent,
+        ).records[0]["n"]
+        assert killed >= 1
+        assert related_products(serving, served.dataset, served.sku, "rules") == first
+        rows, unknown = complete_basket(serving, served.dataset, [served.sku], "rules")
+        assert rows and unknown == []
+    finally:
+        serving.close()

@@ -2,9 +2,9 @@
 
 Every operation is called with generated arguments and bodies, valid and invalid,
 with an admin key; no answer may be a server error, and each must be one of the
-statuses and media types the description declares. Redis runs, so a generated job
-that passes the checks is queued; the queues are purged and those jobs' runs
-deleted afterwards.
+statuses and media types the description declares, with a body that its schema
+admits. Redis runs, so a generated job that passes the checks is queued; the
+queues are purged and those jobs' runs deleted afterwards.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from neo4j import Driver
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_schema_conformance,
     status_code_conformance,
 )
 
@@ -62,5 +63,10 @@ def fuzzed_app(redis: Settings, driver: Driver) -> Iterator[Flask]:
 def test_no_generated_request_is_a_server_error(case: Any, served: Served) -> None:
     case.call_and_validate(
         headers=served.headers("admin"),
-        checks=[not_a_server_error, status_code_conformance, content_type_conformance],
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+        ],
     )

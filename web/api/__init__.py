@@ -31,6 +31,18 @@ class ApiBlueprint(SmorestBlueprint):
 
     ARGUMENTS_PARSER = ApiParser()
 
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        """Read a view's arguments with ``schema``, made once for every request.
+
+        Given a schema class, webargs builds an instance for each request, which
+        costs a cheap read a tenth of its time; a schema instance holds no state
+        of a load.
+        """
+        if isinstance(schema, type):
+            schema = schema()
+
+        return super().arguments(schema, *args, **kwargs)
+
 
 class BasketgraphApi(Api):
     """flask-smorest's API, documenting errors as problem documents."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
+
 from basketgraph.graphdb.serving import complete_basket
 from basketgraph.web.api import ApiBlueprint, problem_responses
-from basketgraph.web.api.common import dataset_of, filter_of
+from basketgraph.web.api.common import answer_as_is, dataset_of, filter_of
 from basketgraph.web.api.schemas import BasketRequest, BasketResult, DatasetArgs
 from basketgraph.web.auth import requires
 from basketgraph.web.errors import ApiError
@@ -22,7 +24,7 @@ blp = ApiBlueprint("baskets", __name__, description="Basket completion.")
 @blp.arguments(BasketRequest, location="json")
 @blp.response(200, BasketResult)
 @blp.doc(responses=problem_responses(404))
-def complete(args: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+def complete(args: dict[str, Any], body: dict[str, Any]) -> Response:
     """Return ranked additions to a basket, each with the product that earned it.
 
     A candidate scores as its best pair with any basket product (for ``rules``,
@@ -49,9 +51,11 @@ def complete(args: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
             skus=unknown,
         )
 
-    return {
-        "dataset": dataset,
-        "kind": body["kind"],
-        "products": rows,
-        "unknown_skus": unknown,
-    }
+    return answer_as_is(
+        {
+            "dataset": dataset,
+            "kind": body["kind"],
+            "products": rows,
+            "unknown_skus": unknown,
+        }
+    )

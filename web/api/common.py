@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, current_app
+
 from basketgraph.graphdb.serving import ProductFilter
 from basketgraph.web.errors import ApiError
 from basketgraph.web.services import services
@@ -36,3 +38,19 @@ def unknown_product(dataset: str, sku: str) -> ApiError:
         title="Unknown product",
         sku=sku,
     )
+
+
+def answer_as_is(payload: dict[str, Any]) -> Response:
+    """Return ``payload`` as the JSON response, without its schema's dump.
+
+    For the hot read paths, related products and basket completion, whose
+    serving functions already give their response schema's shape: dumping ten
+    answers through marshmallow cost about a third of such a request's Python
+    (``bench/api.py``). The schema still describes the answer in the OpenAPI
+    document; ``tests/web/test_api.py`` checks that the dump would change nothing,
+    and the fuzz test checks each answer against the description.
+    """
+    response = current_app.json.response(payload)
+    assert isinstance(response, Response)  # the app's response class
+
+    return response

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
+
 from basketgraph.graphdb.queries import products_like_text
 from basketgraph.graphdb.serving import (
     get_product,
@@ -12,7 +14,12 @@ from basketgraph.graphdb.serving import (
     search_products,
 )
 from basketgraph.web.api import ApiBlueprint, problem_responses
-from basketgraph.web.api.common import dataset_of, filter_of, unknown_product
+from basketgraph.web.api.common import (
+    answer_as_is,
+    dataset_of,
+    filter_of,
+    unknown_product,
+)
 from basketgraph.web.api.schemas import (
     KArgs,
     Product,
@@ -78,7 +85,7 @@ def get_one(args: dict[str, Any], sku: str) -> dict[str, Any]:
 @blp.arguments(RelatedArgs, location="query")
 @blp.response(200, RelatedResult)
 @blp.doc(responses=problem_responses(404))
-def related(args: dict[str, Any], sku: str) -> dict[str, Any]:
+def related(args: dict[str, Any], sku: str) -> Response:
     """Return a product's related products of one kind, with explanations.
 
     Pinned products come first (newest pin first), then the kind's partners in the
@@ -94,7 +101,9 @@ def related(args: dict[str, Any], sku: str) -> dict[str, Any]:
     if rows is None:
         raise unknown_product(dataset, sku)
 
-    return {"dataset": dataset, "sku": sku, "kind": args["kind"], "products": rows}
+    return answer_as_is(
+        {"dataset": dataset, "sku": sku, "kind": args["kind"], "products": rows}
+    )
 
 
 @blp.route("/<sku>/similar", methods=["GET"])

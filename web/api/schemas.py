@@ -417,6 +417,11 @@ class Problem(Schema):
     errors = fields.Dict(
         metadata={"description": "Messages by field, for invalid input."}
     )
+    sku = fields.String(metadata={"description": "The unknown product, for a 404."})
+    skus = fields.List(
+        fields.String(),
+        metadata={"description": "The unknown products of a basket, for a 404."},
+    )
 
 
 class JobRequest(Schema):
