@@ -198,9 +198,11 @@ def _serve_processes(
 ) -> None:
     """Serve with gunicorn: ``workers`` processes, each with its app and driver."""
     # TODO(serving): at 200 requests/s on 2 cores shared with Neo4j and the load
-    # generator, p99 is 12 to 75 ms from run to run (bench/api.py), against a
-    # target of 25 ms; each request still spends about 1.2 ms of Python (Flask,
-    # marshmallow, the driver's record handling) besides the Cypher itself.
+    # generator (bench/api.py, UCI Online Retail), related products meet the p99
+    # target of 25 ms, but basket completion's p99 is 18 to 51 ms from repeat to
+    # repeat. A request costs about 2 ms of Neo4j's CPU and 2.4 ms of a server
+    # process's, of which gunicorn's HTTP handling is about 1 ms and Flask 0.6 ms;
+    # the rest is the driver.
     from gunicorn.app.base import BaseApplication
 
     from basketgraph.web.app import create_app
@@ -219,6 +221,9 @@ def _serve_processes(
                 "accesslog": "-" if access_log else None,
                 "errorlog": "-",
                 "graceful_timeout": 20,
+                # Each worker's heartbeat touches a file on every loop: on a
+                # disk-backed folder that can stall a request (gunicorn's FAQ).
+                "worker_tmp_dir": _memory_folder(),
                 "proc_name": "basketgraph-serve",
             }
             for key, value in options.items():
@@ -232,6 +237,15 @@ def _serve_processes(
         "processes (Ctrl-C stops)."
     )
     Server().run()
+
+
+def _memory_folder() -> str | None:
+    """Return a folder in memory for gunicorn's heartbeat files, if there is one."""
+    folder = Path("/dev/shm")
+    if folder.is_dir() and os.access(folder, os.W_OK | os.X_OK):
+        return str(folder)
+
+    return None
 
 
 def _serve_foreground(settings: Settings, port: int, access_log: bool) -> None:
