@@ -150,22 +150,28 @@ OPTIONAL MATCH (train:Run {dataset: $dataset, kind: 'train', active: true})
 # Why ``q`` is answered for ``p``: the pair's co-purchase statistics, learned score
 # and text similarity, each null when no served run has it. ``attended`` is what a
 # GAT run stored on the pair: the skus the model attended to most when it placed
-# the partner (absent for other models). The answers are collected into one list
-# in their order (``tier``, ``position``, sku), so that a request is one row.
+# the partner (absent for other models). The answers are grouped by ``p`` first so
+# that its embedding is read once, not once per answer: decoding the vectors was
+# the largest single cost of a basket in Neo4j (Java Flight Recorder). The
+# answers are then collected into one list in their order (``tier``,
+# ``position``, sku), so that a request is one row.
 _ROWS = """
+WITH p, collect({q: q, score: score, pin: pin, tier: tier, position: position})
+     AS answers, mine, train
+WITH p, answers, p.embedding AS vector, p.embedding_model AS model, mine, train
+UNWIND answers AS answer
+WITH p, vector, model, answer, answer.q AS q, mine, train
 OPTIONAL MATCH (p)-[b:BOUGHT_WITH]->(q) WHERE b.run_id = mine.id
 OPTIONAL MATCH (p)-[a:ASSOCIATED]->(q) WHERE a.run_id = train.id
-WITH tier, position, q.sku AS sku, {
+WITH answer.tier AS tier, answer.position AS position, q.sku AS sku, {
   sku: q.sku, title: q.title, price: q.price,
-  merchandise: coalesce(q.merchandise, true), score: score, pin: pin,
-  because: p.sku,
+  merchandise: coalesce(q.merchandise, true), score: answer.score,
+  pin: answer.pin, because: p.sku,
   explanation: {co_purchase_count: b.count, support: b.support,
     confidence: b.confidence, lift: b.lift, leverage: b.leverage,
     learned_score: a.score, learned_model: a.model, attended: a.attended,
-    text_similarity: CASE
-      WHEN p.embedding IS NOT NULL AND q.embedding IS NOT NULL
-           AND p.embedding_model = q.embedding_model
-      THEN 2 * vector.similarity.cosine(p.embedding, q.embedding) - 1 END}
+    text_similarity: CASE WHEN q.embedding_model = model
+      THEN 2 * vector.similarity.cosine(vector, q.embedding) - 1 END}
 } AS row
 ORDER BY tier, position, sku
 RETURN collect(row) AS rows
