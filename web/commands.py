@@ -198,11 +198,12 @@ def _serve_processes(
 ) -> None:
     """Serve with gunicorn: ``workers`` processes, each with its app and driver."""
     # TODO(serving): at 200 requests/s on 2 cores shared with Neo4j and the load
-    # generator (bench/api.py, UCI Online Retail), related products meet the p99
-    # target of 25 ms, but basket completion's p99 is 18 to 51 ms from repeat to
-    # repeat. A request costs about 2 ms of Neo4j's CPU and 2.4 ms of a server
-    # process's, of which gunicorn's HTTP handling is about 1 ms and Flask 0.6 ms;
-    # the rest is the driver.
+    # generator (bench/api.py, UCI Online Retail), p99 is 10 to 22 ms and the
+    # API's p50 1.4 to 1.9 times the driver's, but single repeats of related
+    # products reach 2.0: HTTP and Flask cost about 2 ms of a request whose Cypher
+    # takes 2.6 ms. Of a server process's 2.4 ms of CPU per request, gunicorn's
+    # HTTP handling is about 1 ms; a server with its HTTP in C or Rust would cut
+    # that, at the cost of leaving gunicorn.
     from gunicorn.app.base import BaseApplication
 
     from basketgraph.web.app import create_app
