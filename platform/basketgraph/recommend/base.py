@@ -112,3 +112,25 @@ class Recommender(ABC):
         The keys depend on the recommender (co-purchase count, lift, the rule
         used...); values are plain numbers or lists, ready for JSON.
         """
+
+
+class BatchRecommender(Recommender):
+    """A recommender that scores many baskets at once: one basket is a batch of one.
+
+    Subclasses implement :meth:`score_baskets` only.
+    """
+
+    @abstractmethod
+    def score_baskets(self, baskets: Sequence[Sequence[int]]) -> FloatArray:
+        """Return ``[len(baskets), num_products]`` scores, one row per basket."""
+
+    def score_basket(self, basket: Sequence[int]) -> FloatArray:
+        """Return ``[num_products]`` scores: the row :meth:`score_baskets` gives.
+
+        Raises:
+            NotFittedError: If the recommender is not fitted.
+            InputError: If a column is not a product column.
+        """
+        scores: FloatArray = self.score_baskets([basket])[0]
+
+        return scores

@@ -17,13 +17,13 @@ from basketgraph.recommend._baskets import (
     held_out_by_subtraction,
     require_fitted,
 )
-from basketgraph.recommend.base import UNSCORED, FloatArray, Recommender
+from basketgraph.recommend.base import UNSCORED, BatchRecommender, FloatArray
 
 #: The L2 penalties tried on the validation baskets when none is given.
 L2_GRID = (3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)
 
 
-class EASERecommender(Recommender):
+class EASERecommender(BatchRecommender):
     r"""Score candidates by a product-by-product weight matrix fitted to the baskets.
 
     EASE (Steck, "Embarrassingly shallow autoencoders for sparse data", WWW 2019)
@@ -132,19 +132,8 @@ class EASERecommender(Recommender):
         """
         return require_fitted(self._weights, self.name)
 
-    def score_basket(self, basket: Sequence[int]) -> FloatArray:
-        """Return ``[num_products]`` sums of the basket products' rows of ``B``.
-
-        Raises:
-            NotFittedError: If the recommender is not fitted.
-            InputError: If a column is not a product column.
-        """
-        scores: FloatArray = self.score_baskets([basket])[0]
-
-        return scores
-
     def score_baskets(self, baskets: Sequence[Sequence[int]]) -> FloatArray:
-        """Return ``[len(baskets), num_products]`` scores, one row per basket.
+        """Return ``[len(baskets), num_products]`` sums of each basket's rows of ``B``.
 
         A product never bought in training is unscored (it has no weight), and
         so is every product for a basket of only such products.

@@ -15,10 +15,10 @@ from basketgraph.recommend._baskets import (
     require_fitted,
     score_in_chunks,
 )
-from basketgraph.recommend.base import UNSCORED, FloatArray, Recommender
+from basketgraph.recommend.base import UNSCORED, BatchRecommender, FloatArray
 
 
-class ItemMatrixRecommender(Recommender):
+class ItemMatrixRecommender(BatchRecommender):
     """Score candidate ``c`` for basket ``B`` as ``sum_{b in B} W[b, c]``.
 
     ``W`` is a sparse ``[num_products, num_products]`` matrix of positive weights
@@ -59,25 +59,8 @@ class ItemMatrixRecommender(Recommender):
         """
         return require_fitted(self._weights, self.name)
 
-    def score_basket(self, basket: Sequence[int]) -> FloatArray:
-        """Return ``[num_products]`` sums of the basket products' rows of ``W``.
-
-        Args:
-            basket (Sequence[int]): Columns of the products in the basket.
-
-        Returns:
-            numpy.ndarray: ``[num_products]`` scores, ``-inf`` without evidence.
-
-        Raises:
-            NotFittedError: If the recommender is not fitted.
-            InputError: If a column is not a product column.
-        """
-        scores: FloatArray = self.score_baskets([basket])[0]
-
-        return scores
-
     def score_baskets(self, baskets: Sequence[Sequence[int]]) -> FloatArray:
-        """Return ``[len(baskets), num_products]`` scores, one row per basket.
+        """Return ``[len(baskets), num_products]`` sums of each basket's rows of ``W``.
 
         Args:
             baskets (Sequence[Sequence[int]]): Columns of each basket's products.

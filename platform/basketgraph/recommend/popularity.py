@@ -13,10 +13,10 @@ from basketgraph.recommend._baskets import (
     check_product,
     require_fitted,
 )
-from basketgraph.recommend.base import FloatArray, Recommender
+from basketgraph.recommend.base import BatchRecommender, FloatArray
 
 
-class PopularityRecommender(Recommender):
+class PopularityRecommender(BatchRecommender):
     """Score every product by the number of baskets that hold it.
 
     The score does not depend on the basket, so this recommender answers every
@@ -49,26 +49,11 @@ class PopularityRecommender(Recommender):
         """
         return require_fitted(self._counts, self.name)
 
-    def score_basket(self, basket: Sequence[int]) -> FloatArray:
-        """Return ``[num_products]`` basket counts, the same for every basket.
-
-        Args:
-            basket (Sequence[int]): Columns of the products in the basket; they
-                are only checked.
-
-        Returns:
-            numpy.ndarray: ``[num_products]`` a copy of :attr:`counts`.
-
-        Raises:
-            NotFittedError: If the recommender is not fitted.
-            InputError: If a column is not a product column.
-        """
-        scores: FloatArray = self.score_baskets([basket])[0]
-
-        return scores
-
     def score_baskets(self, baskets: Sequence[Sequence[int]]) -> FloatArray:
         """Return ``[len(baskets), num_products]`` rows of basket counts.
+
+        Every row is a copy of :attr:`counts`, the same for every basket: the
+        baskets' columns are only checked.
 
         Raises:
             NotFittedError: If the recommender is not fitted.

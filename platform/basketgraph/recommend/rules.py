@@ -19,7 +19,7 @@ from basketgraph.recommend._baskets import (
     require_fitted,
     score_in_chunks,
 )
-from basketgraph.recommend.base import FloatArray, Recommender
+from basketgraph.recommend.base import BatchRecommender, FloatArray
 
 #: Rule measures a candidate can be scored by.
 RULE_MEASURES = ("confidence", "lift")
@@ -28,7 +28,7 @@ RULE_MEASURES = ("confidence", "lift")
 _MAX_TIE_SCALE = 1e-6
 
 
-class RulesRecommender(Recommender):
+class RulesRecommender(BatchRecommender):
     """Score a candidate by the best rule that predicts it from the basket.
 
     Rules ``A → c`` with one consequent are mined by FP-Growth
@@ -106,28 +106,13 @@ class RulesRecommender(Recommender):
         """
         return require_fitted(self._rules, self.name)
 
-    def score_basket(self, basket: Sequence[int]) -> FloatArray:
-        """Return ``[num_products]`` scores of the best rule predicting each product.
-
-        Args:
-            basket (Sequence[int]): Columns of the products in the basket.
-
-        Returns:
-            numpy.ndarray: ``[num_products]``, ``-inf`` where no rule matches.
-
-        Raises:
-            NotFittedError: If the recommender is not fitted.
-            InputError: If a column is not a product column.
-        """
-        scores: FloatArray = self.score_baskets([basket])[0]
-
-        return scores
-
     def score_baskets(self, baskets: Sequence[Sequence[int]]) -> FloatArray:
         """Return ``[len(baskets), num_products]`` scores, one row per basket.
 
-        Matching is one sparse product of the baskets' indicator matrix with the
-        rules' antecedents, which counts how much of each antecedent a basket holds.
+        Each product scores as the best rule predicting it, ``-inf`` where no rule
+        matches. Matching is one sparse product of the baskets' indicator matrix
+        with the rules' antecedents, which counts how much of each antecedent a
+        basket holds.
 
         Raises:
             NotFittedError: If the recommender is not fitted.
