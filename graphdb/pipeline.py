@@ -26,13 +26,9 @@ from basketgraph.graphdb.evaluation_job import (
 )
 from basketgraph.graphdb.mining_job import MiningParams, run_mining
 from basketgraph.graphdb.train_job import TrainParams, run_training
+from basketgraph.trainable import PIPELINE_MODELS
 
 logger = logging.getLogger(__name__)
-
-#: Models trained and written back by default, in order: the last ``train`` run
-#: written (EASE, the best on Online Retail) is the one served as ``learned``; the
-#: hybrid serves complements and substitutes. LightGCN is evaluated too.
-DEFAULT_MODELS = ("gcn", "gat", "ease", "hybrid")
 
 
 @dataclass
@@ -56,7 +52,7 @@ def run_pipeline(
     dataset: str,
     ingest: Callable[[], dict[str, Any]] | None = None,
     mining: MiningParams | None = None,
-    models: tuple[str, ...] = DEFAULT_MODELS,
+    models: tuple[str, ...] = PIPELINE_MODELS,
     evaluation: EvaluationParams | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> PipelineSummary:

@@ -40,11 +40,10 @@ from basketgraph.recommend.base import FloatArray
 from basketgraph.recommend.ease import EASERecommender
 from basketgraph.recommend.learned import GATRecommender
 from basketgraph.recommend.pairmax import PairMaxRecommender
+from basketgraph.trainable import MODELS
 
 logger = logging.getLogger(__name__)
 
-#: Models ``basketgraph train`` trains.
-MODELS = ("gcn", "gat", "lightgcn", "hybrid", "ease")
 #: Products whose partners are scored at once.
 SCORE_BLOCK = 512
 #: Neighbours a GAT run stores per partner, those it attended to most.

@@ -26,6 +26,7 @@ from basketgraph.exceptions import (
 )
 from basketgraph.graphdb.jobs import list_job_runs, request_cancel
 from basketgraph.graphdb.runs import Run, get_run, new_run_id
+from basketgraph.trainable import MODELS
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +35,6 @@ Job = Run
 
 #: Steps that can be submitted, each a task of :mod:`basketgraph.workers.tasks`.
 JOB_STEPS = ("ingest", "mine", "embed", "train", "evaluate", "prune", "pipeline")
-#: Models a pipeline trains when it is given none.
-PIPELINE_MODELS = ("gcn", "gat", "ease", "hybrid")
 
 
 class ParamError(InputError):
@@ -91,9 +90,7 @@ STEP_PARAMS: dict[str, dict[str, Param]] = {
     },
     "embed": {"top_k": Param(int), "min_score": Param(float)},
     "train": {
-        "model": Param(
-            str, "gcn", choices=("gcn", "gat", "lightgcn", "hybrid", "ease")
-        ),
+        "model": Param(str, "gcn", choices=MODELS),
         "top_k": Param(int, 20),
         "epochs": Param(int),
         "seed": Param(int, 0),

@@ -59,6 +59,7 @@ from basketgraph.graphdb.runs import (
     get_run,
     stop_run,
 )
+from basketgraph.trainable import PIPELINE_MODELS
 from basketgraph.workers.app import settings_of
 
 logger = logging.getLogger(__name__)
@@ -667,8 +668,6 @@ def write_back_task_id(run_id: str) -> str:
 
 
 def _pipeline_steps(params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    from basketgraph.workers.jobs import PIPELINE_MODELS
-
     steps: list[tuple[str, dict[str, Any]]] = []
     if params.get("path"):
         steps.append(("ingest", {"path": params["path"], "format": params["format"]}))

@@ -21,6 +21,7 @@ from basketgraph.config import Settings, check_dataset_name
 from basketgraph.exceptions import BasketgraphError, ConfigurationError
 from basketgraph.progress import TerminalProgress
 from basketgraph.sources import FORMATS
+from basketgraph.trainable import MODELS, PIPELINE_MODELS
 
 logger = logging.getLogger(__name__)
 
@@ -467,7 +468,7 @@ def embed(
 @dataset_option
 @click.option(
     "--model",
-    type=click.Choice(["gcn", "gat", "lightgcn", "hybrid", "ease"]),
+    type=click.Choice(MODELS),
     default="gcn",
     show_default=True,
     help="What to train; the hybrid writes complements and substitutes; ease is "
@@ -560,7 +561,7 @@ def _note(as_json: bool, message: str) -> None:
 @dataset_option
 @click.option(
     "--models",
-    default="gcn,gat,ease,hybrid",
+    default=",".join(PIPELINE_MODELS),
     show_default=True,
     help="Models trained and written back, comma-separated; the last of gcn, gat, "
     "lightgcn and ease is the one served as learned.",
