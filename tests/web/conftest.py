@@ -204,10 +204,16 @@ def browser() -> Iterator[Any]:
         "--window-size=1400,1000",
     ):
         options.add_argument(argument)
-    service = webdriver.ChromeService(executable_path=chromedriver)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # chromedriver's own log, beside the screenshots: where to look when the
+    # browser closes its connection in the middle of a run.
+    service = webdriver.ChromeService(
+        executable_path=chromedriver,
+        service_args=["--verbose"],
+        log_output=str(ARTIFACTS / "chromedriver.log"),
+    )
     driver = webdriver.Chrome(options=options, service=service)
     driver.set_page_load_timeout(60)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:
         yield driver
     finally:
